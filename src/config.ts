@@ -1,0 +1,199 @@
+/**
+ * The configuration a user edits (JSON, read from `BITBUCKET_OIDC_CONFIG`), and the resolved form the
+ * stacks are built from (validated, UUIDs normalised, defaults applied).
+ */
+import { BitbucketIssuer } from './bitbucket';
+import { Conditions, PolicyDocument } from './policy';
+
+/** The whole configuration file. */
+export interface OidcConfig {
+  /**
+   * Workspace ID (slug) as in `bitbucket.org/<workspace>`, or the issuer URL shown in
+   * Repository settings > OpenID Connect.
+   * @example 'acme'
+   */
+  readonly workspace: string;
+  /**
+   * Workspace UUID (Repository settings > OpenID Connect); braces and upper case are accepted.
+   * @example '{8a1f1c70-0c1e-4f7b-9c53-6f2d2a1b3c4d}'
+   */
+  readonly workspaceUuid: string;
+  /**
+   * Custom audiences configured in Bitbucket, accepted besides the workspace audience.
+   * @default []
+   */
+  readonly audiences?: string[];
+  /**
+   * OIDC provider thumbprints; AWS no longer needs them for Bitbucket.
+   * @default []
+   */
+  readonly thumbprints?: string[];
+  /**
+   * Role trust policy size quota of the accounts, in characters without whitespace. Raise it only
+   * after AWS raised the quota.
+   * @default 2048
+   */
+  readonly trustPolicyMaxSize?: number;
+  /** Default tags of every resource. @default {} */
+  readonly tags?: Record<string, string>;
+  /** Remote state location. */
+  readonly state: StateConfig;
+  /** One entry per AWS account; each becomes its own stack and state. */
+  readonly accounts: AccountConfig[];
+}
+
+/** Remote state location shared by the stacks; each stack has its own key. */
+export interface StateConfig {
+  /** S3 bucket (versioning and encryption enabled). @example 'acme-terraform-state' */
+  readonly bucket: string;
+  /** Region of the bucket. @example 'eu-west-1' */
+  readonly region: string;
+  /** Prefix of the state keys: `<keyPrefix>/<account name>.tfstate`. @default 'bitbucket-oidc' */
+  readonly keyPrefix?: string;
+}
+
+/** An AWS account that trusts the workspace. */
+export interface AccountConfig {
+  /** Short name: names the stack (`bitbucket-oidc-<name>`) and its state key. @example 'production' */
+  readonly name: string;
+  /** 12-digit account ID; the AWS provider refuses to plan against any other account. */
+  readonly accountId: string;
+  /** Region of the AWS provider (IAM is global). @example 'eu-west-1' */
+  readonly region: string;
+  /**
+   * ARN of the workspace's provider when the account already has one (AWS allows one per issuer).
+   * @default - the stack creates the provider
+   */
+  readonly existingProviderArn?: string;
+  /** Extra default tags for this account's resources. @default {} */
+  readonly tags?: Record<string, string>;
+  /** Roles of this account; at least one. */
+  readonly roles: RoleConfig[];
+}
+
+/** A role that pipelines assume. */
+export interface RoleConfig {
+  /** IAM role name, 1-64 characters of `A-Za-z0-9+=,.@_-`. */
+  readonly name: string;
+  /** Repositories (and environments) allowed; required unless `allowAllRepositories`. */
+  readonly repositories?: RepositoryConfig[];
+  /** Trust every repository of the workspace (prints a warning). @default false */
+  readonly allowAllRepositories?: boolean;
+  /** Audiences the role accepts, among the workspace's. @default - all of them */
+  readonly audiences?: string[];
+  /** Only accept assume calls from these CIDRs (`aws:SourceIp`). @default [] */
+  readonly sourceIpCidrs?: string[];
+  /** Managed policies to attach. @default [] */
+  readonly managedPolicyArns?: string[];
+  /** Inline policies. @default [] */
+  readonly inlinePolicies?: InlinePolicyConfig[];
+  /** 3600-43200. @default 3600 */
+  readonly maxSessionDurationSeconds?: number;
+  /** @default - none */
+  readonly permissionsBoundaryArn?: string;
+  /** @default '/' */
+  readonly path?: string;
+  /** @default - none */
+  readonly description?: string;
+  /** @default {} */
+  readonly tags?: Record<string, string>;
+}
+
+/** A repository whose pipelines may assume a role. */
+export interface RepositoryConfig {
+  /** Repository UUID (Repository settings > OpenID Connect); braces and upper case accepted. */
+  readonly uuid: string;
+  /** A label for people and for the token doctor's messages (not used in the policy). @default - none */
+  readonly name?: string;
+  /**
+   * Deployment environment UUIDs: only deployment steps of these environments may assume the role.
+   * @default - every step of the repository
+   */
+  readonly environments?: string[];
+}
+
+/** An inline policy of a role. */
+export interface InlinePolicyConfig {
+  /** Policy name, 1-128 characters of `A-Za-z0-9+=,.@_-`. */
+  readonly name: string;
+  /** Statements; at least one. */
+  readonly statements: StatementConfig[];
+}
+
+/** A permission statement. */
+export interface StatementConfig {
+  /** @default - none */
+  readonly sid?: string;
+  /** @default 'Allow' */
+  readonly effect?: 'Allow' | 'Deny';
+  /** @example ['s3:GetObject'] */
+  readonly actions: string[];
+  /** @example ['arn:aws:s3:::acme-artifacts/*'] */
+  readonly resources: string[];
+  /** `{ Operator: { key: value } }` @default - none */
+  readonly conditions?: Conditions;
+}
+
+/** A repository after validation: UUIDs lower case without braces. */
+export interface ResolvedRepository {
+  readonly uuid: string;
+  readonly name?: string;
+  readonly environments: string[];
+}
+
+/** A role after validation, with its trust policy rendered. */
+export interface ResolvedRole {
+  readonly name: string;
+  readonly repositories: ResolvedRepository[];
+  readonly allowAllRepositories: boolean;
+  readonly audiences: string[];
+  readonly sourceIpCidrs: string[];
+  readonly managedPolicyArns: string[];
+  readonly inlinePolicies: Record<string, PolicyDocument>;
+  readonly maxSessionDurationSeconds: number;
+  readonly permissionsBoundaryArn?: string;
+  readonly path: string;
+  readonly description?: string;
+  readonly tags: Record<string, string>;
+  /** The trust policy exactly as the stack synthesizes it. */
+  readonly trustPolicy: PolicyDocument;
+}
+
+/** An account after validation. */
+export interface ResolvedAccount {
+  readonly name: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly partition: string;
+  /** The provider's ARN, existing or to be created (deterministic either way). */
+  readonly providerArn: string;
+  /** True when the provider exists already and is reused. */
+  readonly reuseProvider: boolean;
+  readonly tags: Record<string, string>;
+  readonly roles: ResolvedRole[];
+}
+
+/** The configuration after validation. */
+export interface ResolvedConfig {
+  readonly workspace: string;
+  readonly workspaceUuid: string;
+  readonly issuer: BitbucketIssuer;
+  /** The workspace audience first, then the custom ones: the provider's client IDs. */
+  readonly audiences: string[];
+  readonly extraAudiences: string[];
+  readonly thumbprints: string[];
+  readonly trustPolicyMaxSize: number;
+  readonly tags: Record<string, string>;
+  readonly state: Required<StateConfig>;
+  readonly accounts: ResolvedAccount[];
+}
+
+/** The stack name of an account. */
+export function stackName(account: Pick<AccountConfig, 'name'>): string {
+  return `bitbucket-oidc-${account.name}`;
+}
+
+/** The state object key of an account. */
+export function stateKey(keyPrefix: string, account: Pick<AccountConfig, 'name'>): string {
+  return `${keyPrefix}/${account.name}.tfstate`;
+}

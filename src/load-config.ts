@@ -1,0 +1,67 @@
+/**
+ * Finds and reads the configuration: the JSON file named by `BITBUCKET_OIDC_CONFIG`, else the
+ * bundled example (which is impossible to apply: its accounts are AWS's documentation accounts).
+ */
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { ConfigError, validateConfig, ValidationResult } from './validate-config';
+
+/** The environment variable naming the configuration file. */
+export const CONFIG_ENV_VAR = 'BITBUCKET_OIDC_CONFIG';
+
+/**
+ * The bundled example configuration. This module runs from `src/` (tests) or is bundled into
+ * `dist/` (synth): both sit one level below the project root.
+ */
+export const EXAMPLE_CONFIG = path.resolve(__dirname, '..', 'config', 'example.json');
+
+/** A loaded configuration and where it came from. */
+export interface LoadedConfig extends ValidationResult {
+  /** The file read. */
+  readonly file: string;
+  /** True when `BITBUCKET_OIDC_CONFIG` was unset and the bundled example was used. */
+  readonly isExample: boolean;
+}
+
+/** Which file to read, from the environment; relative paths are taken from `cwd`. */
+export function configPath(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { file: string; isExample: boolean } {
+  const named = env[CONFIG_ENV_VAR];
+  if (named === undefined || named.trim() === '') return { file: EXAMPLE_CONFIG, isExample: true };
+  return { file: path.resolve(cwd, named), isExample: false };
+}
+
+/** Parses JSON, turning a syntax error into a `ConfigError` with line and column. */
+export function parseConfigJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    const position = /position (\d+)/.exec(message);
+    let where = '';
+    if (position !== null) {
+      const before = text.slice(0, Number(position[1]));
+      const line = before.split('\n').length;
+      const column = before.length - before.lastIndexOf('\n');
+      where = ` at line ${line}, column ${column}`;
+    }
+    throw new ConfigError(source, [{ path: '', message: `is not valid JSON${where}: ${message} (the file must be plain JSON: no comments or trailing commas; use "//" keys for notes)` }]);
+  }
+}
+
+/** Reads and validates the configuration file at `file`. */
+export function readConfigFile(file: string): ValidationResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError(file, [{ path: '', message: `cannot be read (${code}); set ${CONFIG_ENV_VAR} to the path of your configuration file` }]);
+  }
+  return validateConfig(parseConfigJson(text, file), file);
+}
+
+/** Loads the configuration named by the environment (or the bundled example). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LoadedConfig {
+  const { file, isExample } = configPath(env, cwd);
+  return { ...readConfigFile(file), file, isExample };
+}

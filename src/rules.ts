@@ -1,0 +1,119 @@
+/**
+ * The value rules of AWS, IAM and Bitbucket that this project checks before synthesis. Each rule has
+ * a test, the rule in words and a valid example, so the config validator and the constructs report
+ * the same message for the same mistake.
+ */
+import { parseIp } from './evaluate';
+
+/** A rule a single string value must satisfy. */
+export interface ValueRule {
+  readonly test: (value: string) => boolean;
+  /** The rule, phrased to follow "must": `be 12 digits`. */
+  readonly rule: string;
+  readonly example: string;
+}
+
+function pattern(regex: RegExp, rule: string, example: string): ValueRule {
+  return { test: (value) => regex.test(value), rule, example };
+}
+
+/** IAM's character set for role and policy names. */
+const IAM_NAME_CHARS = "A-Z a-z 0-9 + = , . @ _ -";
+
+export const RULES = {
+  workspace: pattern(
+    /^[a-z0-9][a-z0-9_-]{0,61}$/,
+    'be the workspace ID (slug) as in bitbucket.org/<workspace>: lower-case letters, digits, - and _, or the issuer URL from Repository settings > OpenID Connect',
+    'acme',
+  ),
+  uuid: pattern(
+    /^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$/,
+    'be a UUID (braces and upper case are accepted)',
+    '{1de489be-2f5a-4ee0-9f8a-5d0c0b3b7c11}',
+  ),
+  accountId: pattern(/^\d{12}$/, 'be a 12-digit AWS account ID (as a string, to keep leading zeros)', '123456789012'),
+  region: pattern(/^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/, 'be an AWS region code', 'eu-west-1'),
+  accountName: pattern(
+    /^[a-z0-9][a-z0-9_-]{0,47}$/,
+    'be 1-48 characters of lower-case letters, digits, - and _, starting with a letter or digit (it names the stack and its state key)',
+    'production',
+  ),
+  roleName: pattern(/^[A-Za-z0-9+=,.@_-]{1,64}$/, `be 1-64 characters of ${IAM_NAME_CHARS}`, 'bitbucket-deploy'),
+  policyName: pattern(/^[A-Za-z0-9+=,.@_-]{1,128}$/, `be 1-128 characters of ${IAM_NAME_CHARS}`, 'read-artifacts'),
+  rolePath: {
+    test: (value: string) => value.length <= 512 && /^\/([\x21-\x7E]*\/)?$/.test(value) && !value.includes('//'),
+    rule: 'start and end with /, have no empty segment, and be at most 512 printable ASCII characters',
+    example: '/bitbucket/',
+  } satisfies ValueRule,
+  description: pattern(
+    /^[\t\n\r\x20-\x7E\xA1-\xFF]{0,1000}$/,
+    'be at most 1000 characters of printable Latin-1 text',
+    'Deploys the infra repository',
+  ),
+  audience: pattern(/^[\x21-\x7E]{1,255}$/, 'be 1-255 printable characters without spaces (IAM client ID rule)', 'ari:cloud:bitbucket::workspace/8a1f1c70-0c1e-4f7b-9c53-6f2d2a1b3c4d'),
+  thumbprint: pattern(/^[0-9a-fA-F]{40}$/, 'be 40 hexadecimal characters (a SHA-1 certificate thumbprint)', '9e99a48a9960b14926bb7f3b02e22da2b0ab7280'),
+  cidr: {
+    test: (value: string) => {
+      const [address, bits, extra] = value.split('/');
+      const ip = parseIp(address);
+      if (ip === undefined || bits === undefined || extra !== undefined || !/^\d{1,3}$/.test(bits)) return false;
+      return Number(bits) <= ip.bits;
+    },
+    rule: 'be an IPv4 or IPv6 CIDR block',
+    example: '34.199.54.113/32',
+  } satisfies ValueRule,
+  managedPolicyArn: pattern(
+    /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/([\x21-\x7E]*\/)?[A-Za-z0-9+=,.@_-]{1,128}$/,
+    'be an IAM managed policy ARN',
+    'arn:aws:iam::aws:policy/ReadOnlyAccess',
+  ),
+  oidcProviderArn: pattern(
+    /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/.+$/,
+    'be an IAM OIDC provider ARN',
+    'arn:aws:iam::123456789012:oidc-provider/api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc',
+  ),
+  bucket: pattern(
+    /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    'be an S3 bucket name: 3-63 characters of lower-case letters, digits, . and -, starting and ending with a letter or digit',
+    'acme-terraform-state',
+  ),
+  keyPrefix: pattern(
+    /^(?!\/)(?!.*\/\/)[A-Za-z0-9!_.*'()\/-]{1,512}(?<!\/)$/,
+    'be an S3 key prefix: letters, digits and !_.*\'()-/, without a leading or trailing /',
+    'bitbucket-oidc',
+  ),
+  tagKey: pattern(
+    /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u,
+    'be 1-128 letters, digits, spaces or _.:/=+-@, not starting with aws:',
+    'team',
+  ),
+  tagValue: pattern(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u, 'be at most 256 letters, digits, spaces or _.:/=+-@', 'platform'),
+  action: pattern(/^(\*|[a-zA-Z0-9-]+:[a-zA-Z0-9*?]+)$/, 'be an IAM action as service:Action (wildcards * and ? allowed)', 's3:GetObject'),
+  resource: pattern(/^(\*|arn:[^\s]+)$/, 'be * or an ARN', 'arn:aws:s3:::acme-artifacts/*'),
+} as const;
+
+/** AWS's limits, named once. */
+export const LIMITS = {
+  /** Default role trust policy size quota, in characters without whitespace. */
+  trustPolicySize: 2048,
+  /** The largest trust policy size quota AWS grants on request (newer docs; older ones say 4096). */
+  trustPolicySizeMax: 8192,
+  minSessionDuration: 3600,
+  maxSessionDuration: 43200,
+  /** Client IDs (audiences) per OIDC provider. */
+  clientIds: 100,
+  thumbprints: 5,
+  /** Managed policies attached to one role: the default quota is 10, raisable to this maximum. */
+  managedPoliciesPerRole: 20,
+  managedPoliciesPerRoleDefault: 10,
+  tagsPerRole: 50,
+} as const;
+
+/**
+ * Checks a value against a rule; returns a message naming the field, quoting the value and stating
+ * the rule with an example, or undefined when the value is fine.
+ */
+export function checkValue(field: string, value: string, rule: ValueRule): string | undefined {
+  if (rule.test(value)) return undefined;
+  return `${field}: ${JSON.stringify(value)} must ${rule.rule}, e.g. ${JSON.stringify(rule.example)}`;
+}

@@ -1,0 +1,523 @@
+/**
+ * Validates a configuration read from JSON and resolves it: every problem is collected (field path,
+ * value, rule, example) and reported in one error, so a user fixes a config in one round trip and
+ * nothing reaches Terraform or AWS until it is right.
+ */
+import {
+  bitbucketIssuer,
+  normaliseUuid,
+  oidcProviderArn,
+  parseWorkspace,
+  partitionOfRegion,
+  workspaceAudience,
+} from './bitbucket';
+import { ResolvedAccount, ResolvedConfig, ResolvedRepository, ResolvedRole } from './config';
+import { Conditions, isConditionOperator, permissionStatement, policyDocument, PolicyDocument, policySize } from './policy';
+import { LIMITS, RULES, ValueRule } from './rules';
+import { bitbucketTrustPolicy } from './trust-policy';
+
+/** One problem of a configuration. */
+export interface ConfigProblem {
+  /** Where, e.g. `accounts[0].roles[1].name` (empty for the whole file). */
+  readonly path: string;
+  /** The full message, starting with the path. */
+  readonly message: string;
+}
+
+/** A configuration that cannot be used, with every problem found. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly ConfigProblem[],
+  ) {
+    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+    super(`${count} in ${source}:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** A valid configuration, and what the user should know about it. */
+export interface ValidationResult {
+  readonly config: ResolvedConfig;
+  readonly warnings: string[];
+}
+
+/** The most inline policy characters one role may hold (all its inline policies together). */
+const INLINE_POLICIES_SIZE_LIMIT = 10240;
+/** Bitbucket's own limits on custom audiences (it issues no token beyond them). */
+const BITBUCKET_CUSTOM_AUDIENCES = 10;
+const BITBUCKET_AUDIENCE_LENGTH = 150;
+
+type JsonObject = Record<string, unknown>;
+
+function join(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  return path === '' ? key : `${path}.${key}`;
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length];
+}
+
+/** The known field a misspelt one most likely meant. */
+function closest(key: string, known: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const name of known) {
+    const distance = name.toLowerCase() === lower ? 0 : editDistance(lower, name.toLowerCase());
+    if (distance <= Math.max(2, Math.floor(name.length / 4)) && (best === undefined || distance < best.distance)) {
+      best = { name, distance };
+    }
+  }
+  return best?.name;
+}
+
+/** Collects problems while reading a JSON value field by field. */
+class Checker {
+  readonly problems: ConfigProblem[] = [];
+  readonly warnings: string[] = [];
+
+  fail(path: string, message: string): undefined {
+    this.problems.push({ path, message: path === '' ? message : `${path}: ${message}` });
+    return undefined;
+  }
+
+  /**
+   * Reads an object with known fields; reports a wrong type, missing required fields and unknown
+   * fields (a misspelt field must never silently drop a restriction). Keys starting with `//` are
+   * comments and ignored.
+   */
+  object(path: string, value: unknown, required: readonly string[], optional: readonly string[], examples: Record<string, string> = {}): JsonObject | undefined {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return this.fail(path, `${show(value)} must be an object with ${required.map((k) => `"${k}"`).join(', ')}`);
+    }
+    const known = [...required, ...optional];
+    const object = value as JsonObject;
+    for (const key of Object.keys(object)) {
+      if (known.includes(key) || key.startsWith('//')) continue;
+      const guess = closest(key, known);
+      this.fail(
+        join(path, key),
+        `unknown field${guess === undefined ? '' : `; did you mean "${guess}"?`} (known fields: ${known.join(', ')}; a misspelt field would silently drop a setting)`,
+      );
+    }
+    for (const key of required) {
+      if (object[key] === undefined) {
+        this.fail(join(path, key), `is required${examples[key] === undefined ? '' : `, e.g. ${examples[key]}`}`);
+      }
+    }
+    return object;
+  }
+
+  /** Reads a string and checks it against a rule. */
+  string(path: string, value: unknown, rule?: ValueRule): string | undefined {
+    if (typeof value !== 'string') {
+      return this.fail(path, `${show(value)} must be a string${rule === undefined ? '' : `, e.g. ${JSON.stringify(rule.example)}`}`);
+    }
+    if (rule !== undefined && !rule.test(value)) {
+      return this.fail(path, `${show(value)} must ${rule.rule}, e.g. ${JSON.stringify(rule.example)}`);
+    }
+    return value;
+  }
+
+  optionalString(path: string, value: unknown, rule?: ValueRule): string | undefined {
+    return value === undefined ? undefined : this.string(path, value, rule);
+  }
+
+  uuid(path: string, value: unknown): string | undefined {
+    const text = this.string(path, value, RULES.uuid);
+    return text === undefined ? undefined : normaliseUuid(text);
+  }
+
+  boolean(path: string, value: unknown, fallback: boolean): boolean {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'boolean') {
+      this.fail(path, `${show(value)} must be true or false (not a string)`);
+      return fallback;
+    }
+    return value;
+  }
+
+  integer(path: string, value: unknown, min: number, max: number, fallback: number, unit: string): number {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.fail(path, `${show(value)} must be a whole number of ${unit} from ${min} to ${max}, e.g. ${fallback}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  /** Reads a list; `undefined` stays undefined (the caller applies the default). */
+  list(path: string, value: unknown, options: { min?: number; max?: number; what: string } = { what: 'entries' }): unknown[] | undefined {
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value)) return this.fail(path, `${show(value)} must be a list of ${options.what}`);
+    if (options.min !== undefined && value.length < options.min) {
+      return this.fail(path, `must list at least ${options.min} ${options.what}`);
+    }
+    if (options.max !== undefined && value.length > options.max) {
+      this.fail(path, `${value.length} ${options.what} must be at most ${options.max}`);
+    }
+    return value;
+  }
+
+  /** Reads a list of strings that each satisfy a rule, reporting duplicates. */
+  strings(path: string, value: unknown, rule: ValueRule, options: { min?: number; max?: number; what: string; normalise?: (s: string) => string }): string[] {
+    const items = this.list(path, value, options) ?? [];
+    const result: string[] = [];
+    items.forEach((item, i) => {
+      const text = this.string(join(path, i), item, rule);
+      if (text === undefined) return;
+      const normalised = options.normalise === undefined ? text : options.normalise(text);
+      if (result.includes(normalised)) {
+        this.fail(join(path, i), `${show(item)} is listed twice; each of the ${options.what} must appear once`);
+        return;
+      }
+      result.push(normalised);
+    });
+    return result;
+  }
+
+  tags(path: string, value: unknown): Record<string, string> {
+    if (value === undefined) return {};
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      this.fail(path, `${show(value)} must be an object of tag names to string values, e.g. {"team": "platform"}`);
+      return {};
+    }
+    const entries = Object.entries(value as JsonObject);
+    if (entries.length > LIMITS.tagsPerRole) this.fail(path, `${entries.length} tags must be at most ${LIMITS.tagsPerRole}`);
+    const tags: Record<string, string> = {};
+    for (const [key, tagValue] of entries) {
+      if (!RULES.tagKey.test(key)) {
+        this.fail(path, `tag name ${show(key)} must ${RULES.tagKey.rule}, e.g. ${JSON.stringify(RULES.tagKey.example)}`);
+        continue;
+      }
+      const text = this.string(join(path, key), tagValue, RULES.tagValue);
+      if (text !== undefined) tags[key] = text;
+    }
+    return tags;
+  }
+}
+
+const TOP_FIELDS = ['workspace', 'workspaceUuid', 'state', 'accounts'] as const;
+const TOP_OPTIONAL = ['audiences', 'thumbprints', 'trustPolicyMaxSize', 'tags'] as const;
+const STATE_FIELDS = ['bucket', 'region'] as const;
+const ACCOUNT_FIELDS = ['name', 'accountId', 'region', 'roles'] as const;
+const ACCOUNT_OPTIONAL = ['existingProviderArn', 'tags'] as const;
+const ROLE_OPTIONAL = [
+  'repositories', 'allowAllRepositories', 'audiences', 'sourceIpCidrs', 'managedPolicyArns', 'inlinePolicies',
+  'maxSessionDurationSeconds', 'permissionsBoundaryArn', 'path', 'description', 'tags',
+] as const;
+
+/**
+ * Validates and resolves a parsed configuration. Throws a `ConfigError` listing every problem.
+ *
+ * @param input the parsed JSON
+ * @param source where it came from, for the error message
+ */
+export function validateConfig(input: unknown, source = 'the configuration'): ValidationResult {
+  const check = new Checker();
+  const top = check.object('', input, TOP_FIELDS, TOP_OPTIONAL, {
+    workspace: '"acme"',
+    workspaceUuid: '"{8a1f1c70-0c1e-4f7b-9c53-6f2d2a1b3c4d}"',
+    state: '{"bucket": "acme-terraform-state", "region": "eu-west-1"}',
+    accounts: '[{"name": "production", "accountId": "123456789012", "region": "eu-west-1", "roles": [...]}]',
+  });
+  if (top === undefined) throw new ConfigError(source, check.problems);
+
+  const workspaceText = top.workspace === undefined ? undefined : check.string('workspace', top.workspace);
+  const workspace = workspaceText === undefined ? undefined : parseWorkspace(workspaceText);
+  if (workspaceText !== undefined && workspace === undefined) {
+    check.fail('workspace', `${show(workspaceText)} must ${RULES.workspace.rule}, e.g. ${JSON.stringify(RULES.workspace.example)}`);
+  }
+  const workspaceUuid = top.workspaceUuid === undefined ? undefined : check.uuid('workspaceUuid', top.workspaceUuid);
+  const defaultAudience = workspaceUuid === undefined ? undefined : workspaceAudience(workspaceUuid);
+
+  const extraAudiences = check.strings('audiences', top.audiences, RULES.audience, { what: 'audiences' });
+  extraAudiences.forEach((audience, i) => {
+    if (audience === defaultAudience) check.fail(join('audiences', i), `${show(audience)} is the workspace audience, which is always accepted: remove it`);
+    if (audience.length > BITBUCKET_AUDIENCE_LENGTH) {
+      check.warnings.push(`audiences[${i}] is ${audience.length} characters; Bitbucket's custom audiences are at most ${BITBUCKET_AUDIENCE_LENGTH}`);
+    }
+  });
+  if (extraAudiences.length > BITBUCKET_CUSTOM_AUDIENCES) {
+    check.warnings.push(`audiences lists ${extraAudiences.length} custom audiences; Bitbucket allows at most ${BITBUCKET_CUSTOM_AUDIENCES}`);
+  }
+  const audiences = defaultAudience === undefined ? [] : [defaultAudience, ...extraAudiences.filter((a) => a !== defaultAudience)];
+  if (audiences.length > LIMITS.clientIds) {
+    check.fail('audiences', `${audiences.length} client IDs (the workspace audience and ${extraAudiences.length} custom ones) must be at most ${LIMITS.clientIds}, IAM's limit per OIDC provider`);
+  }
+
+  const thumbprints = check.strings('thumbprints', top.thumbprints, RULES.thumbprint, {
+    what: 'thumbprints', max: LIMITS.thumbprints, normalise: (t) => t.toLowerCase(),
+  });
+  const trustPolicyMaxSize = check.integer(
+    'trustPolicyMaxSize', top.trustPolicyMaxSize, LIMITS.trustPolicySize, LIMITS.trustPolicySizeMax, LIMITS.trustPolicySize, 'characters',
+  );
+  const tags = check.tags('tags', top.tags);
+
+  let state: ResolvedConfig['state'] | undefined;
+  const stateObject = top.state === undefined ? undefined : check.object('state', top.state, STATE_FIELDS, ['keyPrefix']);
+  if (stateObject !== undefined) {
+    const bucket = stateObject.bucket === undefined ? undefined : check.string('state.bucket', stateObject.bucket, RULES.bucket);
+    const region = stateObject.region === undefined ? undefined : check.string('state.region', stateObject.region, RULES.region);
+    const keyPrefix = check.optionalString('state.keyPrefix', stateObject.keyPrefix, RULES.keyPrefix) ?? 'bitbucket-oidc';
+    if (bucket !== undefined && region !== undefined) state = { bucket, region, keyPrefix };
+  }
+
+  const issuer = workspace === undefined ? undefined : bitbucketIssuer(workspace);
+  const accountItems = check.list('accounts', top.accounts, { min: 1, what: 'accounts' }) ?? [];
+  const accounts: ResolvedAccount[] = [];
+  const seenNames = new Map<string, number>();
+  const seenIds = new Map<string, number>();
+  accountItems.forEach((item, a) => {
+    const path = join('accounts', a);
+    const object = check.object(path, item, ACCOUNT_FIELDS, ACCOUNT_OPTIONAL, {
+      name: '"production"', accountId: '"123456789012"', region: '"eu-west-1"', roles: '[{"name": "bitbucket-deploy", "repositories": [...]}]',
+    });
+    if (object === undefined) return;
+    const name = object.name === undefined ? undefined : check.string(join(path, 'name'), object.name, RULES.accountName);
+    if (name !== undefined) {
+      if (seenNames.has(name)) check.fail(join(path, 'name'), `${show(name)} is also the name of accounts[${seenNames.get(name)}]; account names must be unique (each names a stack)`);
+      else seenNames.set(name, a);
+    }
+    const accountId = object.accountId === undefined ? undefined : check.string(join(path, 'accountId'), object.accountId, RULES.accountId);
+    if (accountId !== undefined) {
+      if (seenIds.has(accountId)) {
+        check.fail(join(path, 'accountId'), `${show(accountId)} is also the account of accounts[${seenIds.get(accountId)}]; list each account once (two stacks would both manage its one provider)`);
+      } else seenIds.set(accountId, a);
+    }
+    const region = object.region === undefined ? undefined : check.string(join(path, 'region'), object.region, RULES.region);
+    const partition = partitionOfRegion(region ?? 'us-east-1');
+    const accountTags = check.tags(join(path, 'tags'), object.tags);
+
+    let providerArn = issuer !== undefined && accountId !== undefined ? oidcProviderArn(partition, accountId, issuer) : undefined;
+    const existing = check.optionalString(join(path, 'existingProviderArn'), object.existingProviderArn, RULES.oidcProviderArn);
+    if (existing !== undefined && issuer !== undefined && accountId !== undefined) {
+      const expected = oidcProviderArn(partition, accountId, issuer);
+      if (existing !== expected) {
+        check.fail(
+          join(path, 'existingProviderArn'),
+          `${show(existing)} must be the provider of issuer ${issuer.url} in account ${accountId}, i.e. ${JSON.stringify(expected)} (AWS names the provider after its issuer; a provider of another workspace or account cannot validate this workspace's tokens)`,
+        );
+      }
+      providerArn = existing;
+    }
+
+    const roleItems = object.roles === undefined ? [] : check.list(join(path, 'roles'), object.roles, { min: 1, what: 'roles' }) ?? [];
+    const roles: ResolvedRole[] = [];
+    const roleNames = new Map<string, number>();
+    roleItems.forEach((roleItem, r) => {
+      const role = readRole(check, join(join(path, 'roles'), r), roleItem, {
+        audiences, issuer, providerArn, trustPolicyMaxSize,
+      });
+      if (role === undefined) return;
+      const key = role.name.toLowerCase();
+      if (roleNames.has(key)) {
+        check.fail(join(join(join(path, 'roles'), r), 'name'), `${show(role.name)} is also the name of roles[${roleNames.get(key)}]; role names must be unique in an account (IAM ignores case)`);
+      } else roleNames.set(key, r);
+      roles.push(role);
+    });
+
+    if (name !== undefined && accountId !== undefined && region !== undefined && providerArn !== undefined) {
+      accounts.push({ name, accountId, region, partition, providerArn, reuseProvider: existing !== undefined, tags: accountTags, roles });
+    }
+  });
+
+  if (check.problems.length > 0 || workspace === undefined || workspaceUuid === undefined || issuer === undefined || state === undefined) {
+    throw new ConfigError(source, check.problems);
+  }
+  return {
+    config: { workspace, workspaceUuid, issuer, audiences, extraAudiences, thumbprints, trustPolicyMaxSize, tags, state, accounts },
+    warnings: check.warnings,
+  };
+}
+
+interface RoleContext {
+  readonly audiences: string[];
+  readonly issuer: ReturnType<typeof bitbucketIssuer> | undefined;
+  readonly providerArn: string | undefined;
+  readonly trustPolicyMaxSize: number;
+}
+
+function readRole(check: Checker, path: string, value: unknown, context: RoleContext): ResolvedRole | undefined {
+  const object = check.object(path, value, ['name'], ROLE_OPTIONAL, { name: '"bitbucket-deploy"' });
+  if (object === undefined) return undefined;
+  const problemsBefore = check.problems.length;
+  const name = object.name === undefined ? undefined : check.string(join(path, 'name'), object.name, RULES.roleName);
+  const label = `role ${name === undefined ? path : JSON.stringify(name)}`;
+
+  const allowAllRepositories = check.boolean(join(path, 'allowAllRepositories'), object.allowAllRepositories, false);
+  const repositories = readRepositories(check, join(path, 'repositories'), object.repositories);
+  if (allowAllRepositories && object.repositories !== undefined) {
+    check.fail(join(path, 'repositories'), 'must be omitted when allowAllRepositories is true: a role either trusts listed repositories or the whole workspace');
+  } else if (!allowAllRepositories && (object.repositories === undefined || (Array.isArray(object.repositories) && object.repositories.length === 0))) {
+    check.fail(
+      join(path, 'repositories'),
+      'must list at least one repository, e.g. [{"uuid": "{1de489be-2f5a-4ee0-9f8a-5d0c0b3b7c11}"}]; a role without a repository scope admits every repository of the workspace, so that needs "allowAllRepositories": true',
+    );
+  }
+  if (allowAllRepositories) {
+    check.warnings.push(`${label} trusts EVERY repository of the workspace (allowAllRepositories): any pipeline step with oidc: true can assume it`);
+  }
+
+  const roleAudiences = object.audiences === undefined
+    ? context.audiences
+    : check.strings(join(path, 'audiences'), object.audiences, RULES.audience, { what: 'audiences', min: 1 });
+  roleAudiences.forEach((audience, i) => {
+    if (context.audiences.length > 0 && !context.audiences.includes(audience)) {
+      check.fail(join(join(path, 'audiences'), i), `${show(audience)} must be one of the workspace's audiences ${JSON.stringify(context.audiences)} (the provider rejects any other)`);
+    }
+  });
+  const sourceIpCidrs = check.strings(join(path, 'sourceIpCidrs'), object.sourceIpCidrs, RULES.cidr, { what: 'CIDR blocks' });
+  const managedPolicyArns = check.strings(join(path, 'managedPolicyArns'), object.managedPolicyArns, RULES.managedPolicyArn, {
+    what: 'policy ARNs', max: LIMITS.managedPoliciesPerRole,
+  });
+  if (managedPolicyArns.length > LIMITS.managedPoliciesPerRoleDefault) {
+    check.warnings.push(`${label} attaches ${managedPolicyArns.length} managed policies; AWS's default quota is ${LIMITS.managedPoliciesPerRoleDefault} (raise it first)`);
+  }
+  if (managedPolicyArns.some((arn) => /:policy\/AdministratorAccess$/.test(arn))) {
+    check.warnings.push(`${label} has AdministratorAccess: consider a narrower policy for a pipeline role`);
+  }
+  const inlinePolicies = readInlinePolicies(check, join(path, 'inlinePolicies'), object.inlinePolicies);
+  const maxSessionDurationSeconds = check.integer(
+    join(path, 'maxSessionDurationSeconds'), object.maxSessionDurationSeconds, LIMITS.minSessionDuration, LIMITS.maxSessionDuration,
+    LIMITS.minSessionDuration, 'seconds',
+  );
+  const permissionsBoundaryArn = check.optionalString(join(path, 'permissionsBoundaryArn'), object.permissionsBoundaryArn, RULES.managedPolicyArn);
+  const rolePath = check.optionalString(join(path, 'path'), object.path, RULES.rolePath) ?? '/';
+  const description = check.optionalString(join(path, 'description'), object.description, RULES.description);
+  const tags = check.tags(join(path, 'tags'), object.tags);
+
+  if (name === undefined || check.problems.length > problemsBefore || context.issuer === undefined || context.providerArn === undefined || roleAudiences.length === 0) {
+    return undefined;
+  }
+  const trustPolicy = bitbucketTrustPolicy({
+    providerArn: context.providerArn, issuer: context.issuer, audiences: roleAudiences, repositories, allowAllRepositories, sourceIpCidrs,
+  });
+  const size = policySize(trustPolicy);
+  if (size > context.trustPolicyMaxSize) {
+    check.fail(
+      join(path, 'repositories'),
+      `the trust policy would be ${size} characters, which must be at most ${context.trustPolicyMaxSize} (the role trust policy quota, whitespace excluded); split the role, list fewer repositories or environments, or raise trustPolicyMaxSize after AWS raised the quota`,
+    );
+    return undefined;
+  }
+  return {
+    name, repositories, allowAllRepositories, audiences: roleAudiences, sourceIpCidrs, managedPolicyArns, inlinePolicies,
+    maxSessionDurationSeconds, path: rolePath, tags, trustPolicy,
+    ...(permissionsBoundaryArn === undefined ? {} : { permissionsBoundaryArn }),
+    ...(description === undefined ? {} : { description }),
+  };
+}
+
+function readRepositories(check: Checker, path: string, value: unknown): ResolvedRepository[] {
+  const items = check.list(path, value, { what: 'repositories' }) ?? [];
+  const repositories: ResolvedRepository[] = [];
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
+    const itemPath = join(path, i);
+    const object = check.object(itemPath, item, ['uuid'], ['name', 'environments'], { uuid: '"{1de489be-2f5a-4ee0-9f8a-5d0c0b3b7c11}"' });
+    if (object === undefined) return;
+    const uuid = object.uuid === undefined ? undefined : check.uuid(join(itemPath, 'uuid'), object.uuid);
+    const name = check.optionalString(join(itemPath, 'name'), object.name);
+    if (Array.isArray(object.environments) && object.environments.length === 0) {
+      check.fail(join(itemPath, 'environments'), '[] is empty: omit it to admit every step of the repository, or list deployment environment UUIDs');
+    }
+    const environments = check.strings(join(itemPath, 'environments'), object.environments, RULES.uuid, {
+      what: 'environments', normalise: (e) => normaliseUuid(e) ?? e,
+    });
+    if (uuid === undefined) return;
+    if (seen.has(uuid)) {
+      check.fail(join(itemPath, 'uuid'), `${show(object.uuid)} is also repositories[${seen.get(uuid)}]; list each repository once (put all its environments in one entry)`);
+      return;
+    }
+    seen.set(uuid, i);
+    repositories.push({ uuid, environments, ...(name === undefined ? {} : { name }) });
+  });
+  return repositories;
+}
+
+function readInlinePolicies(check: Checker, path: string, value: unknown): Record<string, PolicyDocument> {
+  const items = check.list(path, value, { what: 'inline policies' }) ?? [];
+  const policies: Record<string, PolicyDocument> = {};
+  items.forEach((item, i) => {
+    const itemPath = join(path, i);
+    const object = check.object(itemPath, item, ['name', 'statements'], [], { name: '"read-artifacts"', statements: '[{"actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::acme-artifacts/*"]}]' });
+    if (object === undefined) return;
+    const name = object.name === undefined ? undefined : check.string(join(itemPath, 'name'), object.name, RULES.policyName);
+    if (name !== undefined && policies[name] !== undefined) {
+      check.fail(join(itemPath, 'name'), `${show(name)} names another inline policy of this role too; policy names must be unique per role`);
+      return;
+    }
+    const statementItems = object.statements === undefined ? [] : check.list(join(itemPath, 'statements'), object.statements, { min: 1, what: 'statements' }) ?? [];
+    const statements = statementItems.map((statement, s) => readStatement(check, join(join(itemPath, 'statements'), s), statement));
+    if (name !== undefined && statements.length > 0 && statements.every((s) => s !== undefined)) {
+      policies[name] = policyDocument(...statements.map((s) => permissionStatement(s!)));
+    }
+  });
+  const total = Object.values(policies).reduce((sum, document) => sum + policySize(document), 0);
+  if (total > INLINE_POLICIES_SIZE_LIMIT) {
+    check.fail(path, `the inline policies total ${total} characters, which must be at most ${INLINE_POLICIES_SIZE_LIMIT} per role (IAM's quota); move some statements into a managed policy`);
+  }
+  return policies;
+}
+
+function readStatement(check: Checker, path: string, value: unknown) {
+  const object = check.object(path, value, ['actions', 'resources'], ['sid', 'effect', 'conditions'], {
+    actions: '["s3:GetObject"]', resources: '["arn:aws:s3:::acme-artifacts/*"]',
+  });
+  if (object === undefined) return undefined;
+  const before = check.problems.length;
+  const sid = check.optionalString(join(path, 'sid'), object.sid, { test: (s) => /^[A-Za-z0-9]*$/.test(s), rule: 'be letters and digits only', example: 'ReadArtifacts' });
+  let effect: 'Allow' | 'Deny' = 'Allow';
+  if (object.effect !== undefined) {
+    if (object.effect === 'Allow' || object.effect === 'Deny') effect = object.effect;
+    else check.fail(join(path, 'effect'), `${show(object.effect)} must be "Allow" or "Deny"`);
+  }
+  const actions = check.strings(join(path, 'actions'), object.actions, RULES.action, { what: 'actions', min: 1 });
+  const resources = check.strings(join(path, 'resources'), object.resources, RULES.resource, { what: 'resources', min: 1 });
+  const conditions = readConditions(check, join(path, 'conditions'), object.conditions);
+  if (check.problems.length > before) return undefined;
+  return { effect, actions, resources, ...(sid === undefined ? {} : { sid }), ...(conditions === undefined ? {} : { conditions }) };
+}
+
+function readConditions(check: Checker, path: string, value: unknown): Conditions | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return check.fail(path, `${show(value)} must be an object of operators, e.g. {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}`);
+  }
+  const conditions: Record<string, Record<string, string | string[]>> = {};
+  for (const [operator, block] of Object.entries(value as JsonObject)) {
+    if (!isConditionOperator(operator)) {
+      check.fail(join(path, operator), `is not an IAM condition operator, e.g. "StringEquals", "StringLike", "ForAnyValue:StringEquals", "BoolIfExists"`);
+      continue;
+    }
+    if (typeof block !== 'object' || block === null || Array.isArray(block)) {
+      check.fail(join(path, operator), `${show(block)} must be an object of condition keys to values, e.g. {"aws:RequestedRegion": "eu-west-1"}`);
+      continue;
+    }
+    conditions[operator] = {};
+    for (const [key, keyValue] of Object.entries(block as JsonObject)) {
+      const valid = typeof keyValue === 'string' || (Array.isArray(keyValue) && keyValue.length > 0 && keyValue.every((v) => typeof v === 'string'));
+      if (!valid) check.fail(join(join(path, operator), key), `${show(keyValue)} must be a string or a non-empty list of strings`);
+      else conditions[operator][key] = keyValue as string | string[];
+    }
+  }
+  return conditions as Conditions;
+}
