@@ -48,3 +48,5 @@ export { CONFIG_ENV_VAR, loadConfig } from './load-config';
 export { AccountStack } from './stack';
 export { buildApp } from './app';
 export { synthesize } from './synth';
+export { assumeRoleRequest, bitbucketClaims, issuerHostAndPath } from './token';
+export type { BitbucketTokenClaims, ClaimsOptions, RequestTarget } from './token';

@@ -8,6 +8,7 @@ import { TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { configureS3State } from './backend';
 import { ResolvedAccount, ResolvedConfig, stateKey } from './config';
+import { repairHcl } from './hcl';
 import { BitbucketOidcProvider, IBitbucketOidcProvider } from './provider';
 import { BitbucketPipelinesRole } from './role';
 
@@ -62,7 +63,7 @@ export class AccountStack extends TerraformStack {
             maxSessionDurationSeconds: role.maxSessionDurationSeconds,
             managedPolicyArns: role.managedPolicyArns,
             inlinePolicies: role.inlinePolicies,
-            tags: role.tags,
+            ...(Object.keys(role.tags).length === 0 ? {} : { tags: role.tags }),
             trustPolicyMaxSize: config.trustPolicyMaxSize,
             ...(role.description === undefined ? {} : { description: role.description }),
             ...(role.permissionsBoundaryArn === undefined ? {} : { permissionsBoundaryArn: role.permissionsBoundaryArn }),
@@ -78,5 +79,12 @@ export class AccountStack extends TerraformStack {
       value: Object.fromEntries(this.roles.map((role) => [role.name, role.arn])),
       description: 'ARN of each role by name: the AWS_ROLE_ARN of the pipeline steps that assume it',
     });
+  }
+
+  /** The stack as HCL (`cdktf synth --hcl`), with cdktf 0.21's renderer defects repaired. */
+  override toHclTerraform(): { [key: string]: any } {
+    const rendered = super.toHclTerraform();
+    const terraformBlock = (this.toTerraform() as { terraform?: Record<string, unknown> }).terraform ?? {};
+    return { ...rendered, hcl: repairHcl(rendered.hcl, terraformBlock) };
   }
 }

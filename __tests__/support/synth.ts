@@ -1,0 +1,52 @@
+/**
+ * Test support: synthesize a configuration in memory and read back what Terraform would get, so tests
+ * assert on the synthesized JSON (the real product), not on the objects that built it.
+ */
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { Testing } from 'cdktf';
+import { stackName } from '../../src/config';
+import { evaluateTrustPolicy } from '../../src/evaluate';
+import { PolicyDocument } from '../../src/policy';
+import { AccountStack } from '../../src/stack';
+import { assumeRoleRequest, BitbucketTokenClaims } from '../../src/token';
+import { validateConfig } from '../../src/validate-config';
+
+/** The project root. */
+export const ROOT = path.resolve(__dirname, '..', '..');
+
+/** The bundled example configuration, parsed (a fresh copy each call, safe to modify). */
+export function exampleConfig(): any {
+  return JSON.parse(readFileSync(path.join(ROOT, 'config', 'example.json'), 'utf8'));
+}
+
+/** A synthesized stack: the parsed `cdk.tf.json`. */
+export type StackJson = {
+  resource: Record<string, Record<string, any>>;
+  output: Record<string, { value: unknown }>;
+  provider: Record<string, any[]>;
+  terraform: any;
+};
+
+/** Validates a configuration and synthesizes every account's stack, keyed by account name. */
+export function synthConfig(input: unknown): Record<string, StackJson> {
+  const { config } = validateConfig(input, 'test config');
+  const app = Testing.app();
+  const stacks: Record<string, StackJson> = {};
+  for (const account of config.accounts) {
+    const stack = new AccountStack(app, stackName(account), { config, account });
+    stacks[account.name] = JSON.parse(Testing.synth(stack));
+  }
+  return stacks;
+}
+
+/** Every `aws_iam_role` of a stack: role name -> parsed `assume_role_policy`. */
+export function trustPolicies(stack: StackJson): Record<string, PolicyDocument> {
+  const roles = stack.resource.aws_iam_role ?? {};
+  return Object.fromEntries(Object.values(roles).map((role: any) => [role.name, JSON.parse(role.assume_role_policy)]));
+}
+
+/** The decision AWS would make for a token against a synthesized trust policy. */
+export function decide(policy: PolicyDocument, claims: BitbucketTokenClaims, accountId: string, sourceIp?: string): 'ALLOW' | 'DENY' {
+  return evaluateTrustPolicy(policy, assumeRoleRequest(claims, { partition: 'aws', accountId, ...(sourceIp === undefined ? {} : { sourceIp }) })).decision;
+}
