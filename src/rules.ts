@@ -109,11 +109,21 @@ export const LIMITS = {
   tagsPerRole: 50,
 } as const;
 
+/** A value quoted for a message, shortened when long (a 1001-character description, say). */
+export function quote(value: unknown): string {
+  const text = value === undefined ? 'undefined' : JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** `"<value>" must <rule>, e.g. "<example>"`: the one phrasing of a broken rule. */
+export function violation(value: unknown, rule: ValueRule): string {
+  return `${quote(value)} must ${rule.rule}, e.g. ${JSON.stringify(rule.example)}`;
+}
+
 /**
  * Checks a value against a rule; returns a message naming the field, quoting the value and stating
  * the rule with an example, or undefined when the value is fine.
  */
 export function checkValue(field: string, value: string, rule: ValueRule): string | undefined {
-  if (rule.test(value)) return undefined;
-  return `${field}: ${JSON.stringify(value)} must ${rule.rule}, e.g. ${JSON.stringify(rule.example)}`;
+  return rule.test(value) ? undefined : `${field}: ${violation(value, rule)}`;
 }

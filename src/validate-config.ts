@@ -13,7 +13,7 @@ import {
 } from './bitbucket';
 import { ResolvedAccount, ResolvedConfig, ResolvedRepository, ResolvedRole } from './config';
 import { Conditions, isConditionOperator, permissionStatement, policyDocument, PolicyDocument, policySize } from './policy';
-import { LIMITS, RULES, ValueRule } from './rules';
+import { LIMITS, quote as show, RULES, ValueRule, violation } from './rules';
 import { bitbucketTrustPolicy } from './trust-policy';
 
 /** One problem of a configuration. */
@@ -55,11 +55,6 @@ function join(path: string, key: string | number): string {
   return path === '' ? key : `${path}.${key}`;
 }
 
-function show(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  const text = JSON.stringify(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
 
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -130,9 +125,7 @@ class Checker {
     if (typeof value !== 'string') {
       return this.fail(path, `${show(value)} must be a string${rule === undefined ? '' : `, e.g. ${JSON.stringify(rule.example)}`}`);
     }
-    if (rule !== undefined && !rule.test(value)) {
-      return this.fail(path, `${show(value)} must ${rule.rule}, e.g. ${JSON.stringify(rule.example)}`);
-    }
+    if (rule !== undefined && !rule.test(value)) return this.fail(path, violation(value, rule));
     return value;
   }
 
@@ -204,7 +197,7 @@ class Checker {
     const tags: Record<string, string> = {};
     for (const [key, tagValue] of entries) {
       if (!RULES.tagKey.test(key)) {
-        this.fail(path, `tag name ${show(key)} must ${RULES.tagKey.rule}, e.g. ${JSON.stringify(RULES.tagKey.example)}`);
+        this.fail(path, `tag name ${violation(key, RULES.tagKey)}`);
         continue;
       }
       const text = this.string(join(path, key), tagValue, RULES.tagValue);
@@ -243,7 +236,7 @@ export function validateConfig(input: unknown, source = 'the configuration'): Va
   const workspaceText = top.workspace === undefined ? undefined : check.string('workspace', top.workspace);
   const workspace = workspaceText === undefined ? undefined : parseWorkspace(workspaceText);
   if (workspaceText !== undefined && workspace === undefined) {
-    check.fail('workspace', `${show(workspaceText)} must ${RULES.workspace.rule}, e.g. ${JSON.stringify(RULES.workspace.example)}`);
+    check.fail('workspace', violation(workspaceText, RULES.workspace));
   }
   const workspaceUuid = top.workspaceUuid === undefined ? undefined : check.uuid('workspaceUuid', top.workspaceUuid);
   const defaultAudience = workspaceUuid === undefined ? undefined : workspaceAudience(workspaceUuid);
