@@ -1,4 +1,5 @@
 /** What each account's stack hands to Terraform: state, provider pinning, OIDC provider, roles, outputs. */
+import { roleArn } from '../src/config';
 import { exampleConfig, synthConfig } from './support/synth';
 
 const ISSUER = 'api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc';
@@ -124,5 +125,12 @@ describe('thumbprints and custom audiences', () => {
   });
   it('writes thumbprints in lower case when given', () => {
     expect(provider.thumbprint_list).toEqual(['9e99a48a9960b14926bb7f3b02e22da2b0ab7280']);
+  });
+});
+
+describe('role ARNs', () => {
+  it('are known from the configuration before the role exists: partition, account, path and name', () => {
+    expect(roleArn({ partition: 'aws-cn', accountId: '123456789012' }, { path: '/ci/', name: 'plan' })).toBe('arn:aws-cn:iam::123456789012:role/ci/plan');
+    expect(roleArn({ partition: 'aws', accountId: '123456789012' }, { path: '/', name: 'deploy' })).toBe('arn:aws:iam::123456789012:role/deploy');
   });
 });

@@ -197,3 +197,11 @@ export function stackName(account: Pick<AccountConfig, 'name'>): string {
 export function stateKey(keyPrefix: string, account: Pick<AccountConfig, 'name'>): string {
   return `${keyPrefix}/${account.name}.tfstate`;
 }
+
+/**
+ * The ARN AWS gives a role: known before it exists (partition, account, path and name), so a pipeline
+ * can derive `AWS_ROLE_ARN` from the configuration instead of a variable per account.
+ */
+export function roleArn(account: Pick<ResolvedAccount, 'partition' | 'accountId'>, role: Pick<ResolvedRole, 'path' | 'name'>): string {
+  return `arn:${account.partition}:iam::${account.accountId}:role${role.path}${role.name}`;
+}

@@ -45,6 +45,7 @@ export type { AccountConfig, OidcConfig, RepositoryConfig, ResolvedConfig, RoleC
 export { ConfigError, validateConfig } from './validate-config';
 export type { ConfigProblem } from './validate-config';
 export { CONFIG_ENV_VAR, loadConfig } from './load-config';
+export { roleArn, stackName, stateKey } from './config';
 export { AccountStack } from './stack';
 export { buildApp } from './app';
 export { synthesize } from './synth';

@@ -72,6 +72,8 @@ export interface ClaimsOptions {
   readonly environmentUuid?: string;
   /** Step UUID without braces. */
   readonly stepUuid: string;
+  /** Pipeline UUID without braces. @default - no pipelineUuid claim */
+  readonly pipelineUuid?: string;
   /** @default - the workspace audience */
   readonly audience?: string;
   /** Seconds since the epoch. */
@@ -86,7 +88,7 @@ export interface ClaimsOptions {
  * token doctor's hints). `sub` follows Bitbucket's format for normal and deployment steps.
  */
 export function bitbucketClaims(options: ClaimsOptions): BitbucketTokenClaims {
-  const { workspace, workspaceUuid, repositoryUuid, environmentUuid, stepUuid, audience, issuedAt, lifetime = 3600, branchName } = options;
+  const { workspace, workspaceUuid, repositoryUuid, environmentUuid, stepUuid, pipelineUuid, audience, issuedAt, lifetime = 3600, branchName } = options;
   return {
     iss: bitbucketIssuer(workspace).url,
     aud: audience ?? workspaceAudience(workspaceUuid),
@@ -98,7 +100,7 @@ export function bitbucketClaims(options: ClaimsOptions): BitbucketTokenClaims {
     workspaceUuid: braced(workspaceUuid),
     repositoryUuid: braced(repositoryUuid),
     stepUuid: braced(stepUuid),
-    pipelineUuid: braced(stepUuid),
+    ...(pipelineUuid === undefined ? {} : { pipelineUuid: braced(pipelineUuid) }),
     ...(branchName === undefined ? {} : { branchName }),
     ...(environmentUuid === undefined ? {} : { deploymentEnvironmentUuid: braced(environmentUuid) }),
   };

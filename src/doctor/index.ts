@@ -1,0 +1,14 @@
+// The token doctor: why would AWS accept or refuse a Bitbucket Pipelines OIDC token?
+export { runDoctor, TOKEN_ENV_VAR, USAGE } from './cli';
+export type { DoctorOptions } from './cli';
+export { EXIT, UnusableInputError } from './errors';
+export { audienceCheck, expiryCheck, explainToken, issuerCheck, signatureCheck } from './explain';
+export type { CheckStatus, ConditionReport, DoctorReport, ExplainInput, Failure, RoleReport, StepContext, SubjectReport, TokenCheck } from './explain';
+export { denialReason, formatReport, jsonReport, JSON_REPORT_VERSION } from './format';
+export type { JsonError, JsonReport, ReportSource } from './format';
+export { BITBUCKET_TOKEN_ALGORITHM, decodeToken, discoverJwks, verifySignature } from './jwt';
+export type { DecodedToken, FetchLike, JwksLocation, SignatureCheck, TokenHeader } from './jwt';
+export { selectRoles } from './roles';
+export type { AccountRole, RoleSelection } from './roles';
+export { parseSubject } from './subject';
+export type { ParsedSubject } from './subject';
