@@ -72,6 +72,15 @@ describe('npm run synth', () => {
     expect(stacksWritten()).toEqual([]);
   });
 
+  it('removes the stacks of an earlier run when the configuration is invalid, so they cannot be deployed by mistake', () => {
+    expect(run({}).code).toBe(0);
+    expect(stacksWritten()).toHaveLength(2);
+    const { code, stderr } = run({ BITBUCKET_OIDC_CONFIG: writeConfig('{}') });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/the previous stacks in .*stacks were removed/);
+    expect(stacksWritten()).toEqual([]);
+  });
+
   it('exits 1 with the reason when the configuration file cannot be read or parsed', () => {
     const missing = run({ BITBUCKET_OIDC_CONFIG: 'nope.json' });
     expect(missing.code).toBe(1);

@@ -249,6 +249,7 @@ describe('role rules', () => {
     expectValid((c) => (role(c).sourceIpCidrs = ['34.199.54.113/32', '2401:1d80::/32']));
     expectProblem((c) => (role(c).sourceIpCidrs = ['34.199.54.113']), `${path}.sourceIpCidrs[0]`, 'CIDR');
     expectProblem((c) => (role(c).sourceIpCidrs = ['10.0.0.0/33']), `${path}.sourceIpCidrs[0]`, 'CIDR');
+    expectProblem((c) => (role(c).sourceIpCidrs = []), `${path}.sourceIpCidrs`, 'omit it to accept the assume call from any address');
   });
   it('refuses malformed, duplicate or too many managed policy ARNs', () => {
     const arn = (i: number) => `arn:aws:iam::123456789012:policy/p${i}`;

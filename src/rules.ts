@@ -27,7 +27,8 @@ export const RULES = {
     'acme',
   ),
   uuid: pattern(
-    /^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$/,
+    // Braces in pairs only: normaliseUuid strips `{...}`, so a lone brace must fail here, not later.
+    /^(?=\{.*\}$|[^{}]*$)\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$/,
     'be a UUID (braces and upper case are accepted)',
     '{1de489be-2f5a-4ee0-9f8a-5d0c0b3b7c11}',
   ),

@@ -2,7 +2,7 @@
  * The synth entry point: load and validate the configuration, report every problem at once (exit 1,
  * nothing written), else write one stack per account to `cdktf.out/stacks/`.
  */
-import { rmSync } from 'fs';
+import { existsSync, rmSync } from 'fs';
 import * as path from 'path';
 import { buildApp } from './app';
 import { stackName } from './config';
@@ -27,13 +27,17 @@ export function synthesize(options: SynthOptions = {}): number {
   const err = options.stderr ?? ((line: string) => process.stderr.write(`${line}\n`));
   const outdir = path.resolve(cwd, options.outdir ?? env.CDKTF_OUTDIR ?? 'cdktf.out');
 
+  const stacksDir = path.join(outdir, 'stacks');
   let loaded;
   try {
     loaded = loadConfig(env, cwd);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     err(`error: ${error.message}`);
-    err('Nothing was synthesized. Fix the problems above and run again.');
+    // Stacks of an earlier run must not be deployed (`cdktf deploy --skip-synth`) as if they were this config's.
+    const stale = existsSync(stacksDir);
+    rmSync(stacksDir, { recursive: true, force: true });
+    err(`Nothing was synthesized${stale ? ` (the previous stacks in ${path.relative(cwd, stacksDir) || stacksDir} were removed, so they cannot be deployed by mistake)` : ''}. Fix the problems above and run again.`);
     return 1;
   }
   const { config, warnings, file, isExample } = loaded;
@@ -43,11 +47,11 @@ export function synthesize(options: SynthOptions = {}): number {
   for (const warning of warnings) err(`warning: ${warning}`);
 
   // Stacks of accounts removed from the config must not linger for the pipeline to plan.
-  rmSync(path.join(outdir, 'stacks'), { recursive: true, force: true });
+  rmSync(stacksDir, { recursive: true, force: true });
   const { app } = buildApp(config, { outdir });
   app.synth();
 
-  const where = path.relative(cwd, path.join(outdir, 'stacks')) || outdir;
+  const where = path.relative(cwd, stacksDir) || stacksDir;
   out(`Synthesized ${config.accounts.length} stack(s) from ${path.relative(cwd, file) || file} into ${where}/:`);
   for (const account of config.accounts) {
     const provider = account.reuseProvider ? 'reuses the existing OIDC provider' : 'creates the OIDC provider';

@@ -76,7 +76,9 @@ function closest(key: string, known: readonly string[]): string | undefined {
   let best: { name: string; distance: number } | undefined;
   for (const name of known) {
     const distance = name.toLowerCase() === lower ? 0 : editDistance(lower, name.toLowerCase());
-    if (distance <= Math.max(2, Math.floor(name.length / 4)) && (best === undefined || distance < best.distance)) {
+    // A shortened name ("allowAllRepos", "maxSessionDuration") is too far by edit distance alone.
+    const shortened = lower.length >= 4 && name.toLowerCase().startsWith(lower);
+    if ((distance <= Math.max(2, Math.floor(name.length / 4)) || shortened) && (best === undefined || distance < best.distance)) {
       best = { name, distance };
     }
   }
@@ -135,7 +137,9 @@ class Checker {
 
   uuid(path: string, value: unknown): string | undefined {
     const text = this.string(path, value, RULES.uuid);
-    return text === undefined ? undefined : normaliseUuid(text);
+    if (text === undefined) return undefined;
+    // The rule and normaliseUuid must agree; if they ever do not, the value is refused, never dropped.
+    return normaliseUuid(text) ?? this.fail(path, violation(text, RULES.uuid));
   }
 
   boolean(path: string, value: unknown, fallback: boolean): boolean {
@@ -377,6 +381,9 @@ function readRole(check: Checker, path: string, value: unknown, context: RoleCon
       check.fail(join(join(path, 'audiences'), i), `${show(audience)} must be one of the workspace's audiences ${JSON.stringify(context.audiences)} (the provider rejects any other)`);
     }
   });
+  if (Array.isArray(object.sourceIpCidrs) && object.sourceIpCidrs.length === 0) {
+    check.fail(join(path, 'sourceIpCidrs'), '[] is empty: omit it to accept the assume call from any address, or list CIDR blocks');
+  }
   const sourceIpCidrs = check.strings(join(path, 'sourceIpCidrs'), object.sourceIpCidrs, RULES.cidr, { what: 'CIDR blocks' });
   const managedPolicyArns = check.strings(join(path, 'managedPolicyArns'), object.managedPolicyArns, RULES.managedPolicyArn, {
     what: 'policy ARNs', max: LIMITS.managedPoliciesPerRole,
