@@ -1,0 +1,108 @@
+/**
+ * Deterministic generator of valid configurations of any size, for the differential tests and the
+ * benchmark (`bench/bench.ts`): the same options always give the same configuration.
+ *
+ * Roles cycle through the shapes users write: repository-wide, environment-scoped, several
+ * repositories (some with environments), source-IP-limited, and (rarely) workspace-wide, spread
+ * round-robin over the accounts, with managed and inline policies like the example's.
+ */
+
+/** Options of `generateConfig`. */
+export interface GenerateOptions {
+  /** Number of roles in total. */
+  readonly roles: number;
+  /** Number of AWS accounts the roles are spread over. @default 1 + floor(roles / 100), at most 10 */
+  readonly accounts?: number;
+  /** Seed of the pseudo-random UUIDs. @default 1 */
+  readonly seed?: number;
+  /** Custom audiences of the workspace. @default [] */
+  readonly customAudiences?: readonly string[];
+  /** One role in this many trusts the whole workspace (`allowAllRepositories`). @default 0 - never */
+  readonly allowAllEvery?: number;
+}
+
+/** A small seeded PRNG (mulberry32): fast, deterministic, good enough for test data. */
+export function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A random version-4 UUID, lower case, without braces. */
+export function randomUuid(random: () => number): string {
+  const hex = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join('');
+  const variant = '89ab'[Math.floor(random() * 4)];
+  return `${hex(8)}-${hex(4)}-4${hex(3)}-${variant}${hex(3)}-${hex(12)}`;
+}
+
+const REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-2', 'eu-central-1'];
+
+/** A valid configuration (plain JSON, as a user would write it) with `roles` roles. */
+export function generateConfig(options: GenerateOptions): Record<string, unknown> {
+  const { roles, seed = 1, customAudiences = [], allowAllEvery = 0 } = options;
+  const accountCount = Math.max(1, Math.min(options.accounts ?? 1 + Math.floor(roles / 100), Math.max(roles, 1)));
+  const random = prng(seed);
+  const uuid = () => randomUuid(random);
+  // A pool of repositories (with their environments) that roles draw from, as in a real workspace.
+  const repositories = Array.from({ length: Math.max(4, Math.ceil(roles / 3)) }, () => ({
+    uuid: `{${uuid()}}`,
+    environments: [`{${uuid()}}`, `{${uuid()}}`, `{${uuid()}}`],
+  }));
+  const pick = () => repositories[Math.floor(random() * repositories.length)];
+
+  const accounts = Array.from({ length: accountCount }, (_, a) => ({
+    name: `account-${String(a + 1).padStart(2, '0')}`,
+    accountId: String(100000000000 + (a + 1) * 1111111).padStart(12, '0'),
+    region: REGIONS[a % REGIONS.length],
+    roles: [] as Record<string, unknown>[],
+  }));
+
+  for (let r = 0; r < roles; r++) {
+    const name = `bitbucket-role-${String(r + 1).padStart(4, '0')}`;
+    const shape = r % 5;
+    let trust: Record<string, unknown>;
+    if (allowAllEvery > 0 && r % allowAllEvery === allowAllEvery - 1) {
+      trust = { allowAllRepositories: true };
+    } else if (shape === 0) {
+      trust = { repositories: [{ uuid: pick().uuid }] };
+    } else if (shape === 1) {
+      const repo = pick();
+      trust = { repositories: [{ uuid: repo.uuid, environments: repo.environments.slice(0, 2) }] };
+    } else if (shape === 2) {
+      const [a, b, c] = [pick(), pick(), pick()];
+      const distinct = [...new Map([a, b, c].map((repo) => [repo.uuid, repo])).values()];
+      trust = {
+        repositories: distinct.map((repo, i) => (i === 0 ? { uuid: repo.uuid, environments: [repo.environments[0]] } : { uuid: repo.uuid })),
+      };
+    } else if (shape === 3) {
+      trust = { repositories: [{ uuid: pick().uuid }], sourceIpCidrs: ['34.199.54.113/32', '104.192.136.0/21', '2401:1d80:1010::/64'] };
+    } else {
+      const repo = pick();
+      trust = { repositories: [{ uuid: repo.uuid, environments: [repo.environments[2]] }] };
+    }
+    const policies = r % 2 === 0
+      ? { managedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] }
+      : {
+          inlinePolicies: [
+            {
+              name: 'upload-artifacts',
+              statements: [{ actions: ['s3:PutObject'], resources: [`arn:aws:s3:::acme-artifacts/role-${r + 1}/*`] }],
+            },
+          ],
+        };
+    accounts[r % accountCount].roles.push({ name, description: `Generated role ${r + 1}`, ...trust, ...policies });
+  }
+
+  return {
+    workspace: 'acme',
+    workspaceUuid: `{${uuid()}}`,
+    ...(customAudiences.length === 0 ? {} : { audiences: [...customAudiences] }),
+    state: { bucket: 'acme-terraform-state', region: 'eu-west-1' },
+    accounts,
+  };
+}

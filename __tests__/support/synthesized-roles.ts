@@ -1,0 +1,45 @@
+/**
+ * The roles a configuration synthesizes to, read back from each stack's `cdk.tf.json` (the real
+ * product): account, role name and path, and the parsed `assume_role_policy`. Independent of
+ * `support/synth.ts` so the proof suites do not move when that helper does.
+ */
+import { Testing } from 'cdktf';
+import { stackName } from '../../src/config';
+import { PolicyDocument } from '../../src/policy';
+import { AccountStack } from '../../src/stack';
+import { validateConfig } from '../../src/validate-config';
+
+/** One synthesized role. */
+export interface SynthesizedRole {
+  readonly account: string;
+  readonly accountId: string;
+  readonly name: string;
+  readonly path: string;
+  /** Parsed from the synthesized `assume_role_policy`. */
+  readonly trustPolicy: PolicyDocument;
+}
+
+/** The synthesized JSON of every account's stack, keyed by account name (exact bytes). */
+export function synthesizeStacks(input: unknown): Record<string, string> {
+  const { config } = validateConfig(input, 'test config');
+  const app = Testing.app();
+  return Object.fromEntries(
+    config.accounts.map((account) => [account.name, Testing.synth(new AccountStack(app, stackName(account), { config, account }))]),
+  );
+}
+
+/** Every role of every stack of a configuration. */
+export function synthesizedRoles(input: unknown): SynthesizedRole[] {
+  const { config } = validateConfig(input, 'test config');
+  const stacks = synthesizeStacks(input);
+  return config.accounts.flatMap((account) => {
+    const json = JSON.parse(stacks[account.name]) as { resource: { aws_iam_role?: Record<string, { name: string; path: string; assume_role_policy: string }> } };
+    return Object.values(json.resource.aws_iam_role ?? {}).map((role) => ({
+      account: account.name,
+      accountId: account.accountId,
+      name: role.name,
+      path: role.path,
+      trustPolicy: JSON.parse(role.assume_role_policy) as PolicyDocument,
+    }));
+  });
+}
