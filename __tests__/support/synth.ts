@@ -28,16 +28,18 @@ export type StackJson = {
   terraform: any;
 };
 
-/** Validates a configuration and synthesizes every account's stack, keyed by account name. */
-export function synthConfig(input: unknown): Record<string, StackJson> {
+/** Validates a configuration and synthesizes every account's stack: the exact JSON text, by account name. */
+export function synthesizeStacks(input: unknown): Record<string, string> {
   const { config } = validateConfig(input, 'test config');
   const app = Testing.app();
-  const stacks: Record<string, StackJson> = {};
-  for (const account of config.accounts) {
-    const stack = new AccountStack(app, stackName(account), { config, account });
-    stacks[account.name] = JSON.parse(Testing.synth(stack));
-  }
-  return stacks;
+  return Object.fromEntries(
+    config.accounts.map((account) => [account.name, Testing.synth(new AccountStack(app, stackName(account), { config, account }))]),
+  );
+}
+
+/** Validates a configuration and synthesizes every account's stack, parsed, by account name. */
+export function synthConfig(input: unknown): Record<string, StackJson> {
+  return Object.fromEntries(Object.entries(synthesizeStacks(input)).map(([name, json]) => [name, JSON.parse(json)]));
 }
 
 /** Every `aws_iam_role` of a stack: role name -> parsed `assume_role_policy`. */

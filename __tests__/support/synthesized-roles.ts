@@ -1,13 +1,12 @@
 /**
  * The roles a configuration synthesizes to, read back from each stack's `cdk.tf.json` (the real
- * product): account, role name and path, and the parsed `assume_role_policy`. Independent of
- * `support/synth.ts` so the proof suites do not move when that helper does.
+ * product): account, role name and path, and the parsed `assume_role_policy`.
  */
-import { Testing } from 'cdktf';
-import { stackName } from '../../src/config';
 import { PolicyDocument } from '../../src/policy';
-import { AccountStack } from '../../src/stack';
 import { validateConfig } from '../../src/validate-config';
+import { synthesizeStacks } from './synth';
+
+export { synthesizeStacks };
 
 /** One synthesized role. */
 export interface SynthesizedRole {
@@ -17,15 +16,6 @@ export interface SynthesizedRole {
   readonly path: string;
   /** Parsed from the synthesized `assume_role_policy`. */
   readonly trustPolicy: PolicyDocument;
-}
-
-/** The synthesized JSON of every account's stack, keyed by account name (exact bytes). */
-export function synthesizeStacks(input: unknown): Record<string, string> {
-  const { config } = validateConfig(input, 'test config');
-  const app = Testing.app();
-  return Object.fromEntries(
-    config.accounts.map((account) => [account.name, Testing.synth(new AccountStack(app, stackName(account), { config, account }))]),
-  );
 }
 
 /** Every role of every stack of a configuration. */
