@@ -4,7 +4,7 @@
  * own evaluator, each denial with the condition that failed, its expected and actual values, and a hint.
  * Pure: no I/O, the clock is an input.
  */
-import { BITBUCKET_ISSUER_HOST, bracedUuid } from '../bitbucket';
+import { BITBUCKET_ISSUER_HOST, bracedUuid, normaliseUuid } from '../bitbucket';
 import { ResolvedConfig } from '../config';
 import { AssumeRoleRequest, evaluateTrustPolicy } from '../evaluate';
 import { asList } from '../policy';
@@ -258,8 +258,10 @@ function collectLabels(input: ExplainInput): Labels {
   return { repositories, environments };
 }
 
+/** A UUID in the braced lower-case form of Bitbucket's claims; a non-UUID is compared as given. */
 function normalise(uuid: string): string {
-  return bracedUuid(uuid.trim().replace(/^\{(.*)\}$/, '$1').toLowerCase());
+  const bare = normaliseUuid(uuid);
+  return bare === undefined ? uuid.trim() : bracedUuid(bare);
 }
 
 function describeSubject(subject: ParsedSubject, labels: Labels): SubjectReport {
