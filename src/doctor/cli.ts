@@ -40,8 +40,9 @@ Options:
       --print-role-arn     print the ARN of the one role selected by --account and --role, and exit
   -h, --help               show this help
 
-Exit codes: 0 a checked role admits the token; 1 none does; 2 unusable input (no or malformed
-token, unreadable file, invalid configuration, unknown role or account, JWKS unreachable).`;
+Exit codes: 0 a checked role admits the token; 1 none does (a bad signature included); 2 unusable
+input (no or malformed token, unreadable file, invalid configuration, unknown role or account, JWKS
+unreachable); 3 a bug in the doctor.`;
 
 /** Everything the doctor reads from and writes to; the defaults are the process's. */
 export interface DoctorOptions {
