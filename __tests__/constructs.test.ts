@@ -1,10 +1,10 @@
 /** The constructs used directly from any CDKTF app, without the configuration file. */
 import { Testing, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { BitbucketOidcProvider } from '../src/provider';
-import { BitbucketPipelinesRole, RoleOptions } from '../src/role';
-import { bitbucketTrustPolicy, TrustScopeError } from '../src/trust-policy';
-import { bitbucketIssuer } from '../src/bitbucket';
+import { BitbucketOidcProvider } from '../src/constructs/provider';
+import { BitbucketPipelinesRole, RoleOptions } from '../src/constructs/role';
+import { bitbucketTrustPolicy, TrustScopeError } from '../src/bitbucket/trust-policy';
+import { bitbucketIssuer } from '../src/bitbucket/protocol';
 
 const WORKSPACE = { workspace: 'acme', workspaceUuid: '4ccef084-b141-4ed8-8a6d-f7ee786f4016' };
 const REPO = '96397bd0-02f7-409e-80c1-d99c0344747a';

@@ -2,7 +2,7 @@
  * Differential proof of the trust policies: for every role synthesized from a set of configurations,
  * many tokens (admitted, near misses, hostile values) are decided three ways, and all three must agree:
  *
- * 1. the project's own evaluator (`src/evaluate.ts`),
+ * 1. the project's own evaluator (`src/iam/evaluate.ts`),
  * 2. an independent IAM engine, `@cloud-copilot/iam-simulate` (through the adapter in
  *    `support/iam-simulate-adapter.ts`),
  * 3. the expected decision, computed here from the configuration's meaning (issuer, audiences,
@@ -12,9 +12,9 @@
 import { readdirSync, readFileSync, statSync } from 'fs';
 import * as path from 'path';
 import { build } from 'esbuild';
-import { evaluateTrustPolicy } from '../src/evaluate';
-import { PolicyDocument } from '../src/policy';
-import { assumeRoleRequest, BitbucketTokenClaims } from '../src/token';
+import { evaluateTrustPolicy } from '../src/iam/evaluate';
+import { PolicyDocument } from '../src/iam/policy';
+import { assumeRoleRequest, BitbucketTokenClaims } from '../src/bitbucket/token';
 import {
   bitsToIp, claimUuid, lastAddressBits, networkBits, outsideAddressBits, RoleMeaning, roleMeaning, TokenCase,
 } from './support/expected-decision';

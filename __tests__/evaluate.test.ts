@@ -1,6 +1,6 @@
 /** The project's IAM evaluator: the semantics the trust policy tests rely on. */
-import { cidrContains, evaluateTrustPolicy, wildcardMatch } from '../src/evaluate';
-import { Conditions, policyDocument, PolicyStatement } from '../src/policy';
+import { cidrContains, evaluateTrustPolicy, wildcardMatch } from '../src/iam/evaluate';
+import { Conditions, policyDocument, PolicyStatement } from '../src/iam/policy';
 
 const PROVIDER = 'arn:aws:iam::123456789012:oidc-provider/example.com';
 const ACTION = 'sts:AssumeRoleWithWebIdentity';

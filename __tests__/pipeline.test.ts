@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import * as os from 'os';
 import * as path from 'path';
 import { parseDocument } from 'yaml';
-import { stackName } from '../src/config';
+import { stackName } from '../src/config/types';
 import { claims, EXAMPLE, EXAMPLE_CONFIG_FILE, makeKey, ROOT, sign, TestKey } from './support/doctor';
 
 const SCHEMA = path.resolve(ROOT, '..', 'shared', 'reference', 'bitbucket-pipelines.schema.json');
@@ -145,7 +145,7 @@ describe('the Terraform installer', () => {
   });
 
   it('pins a version that has S3 native locking (Terraform >= 1.10, as the stacks require)', () => {
-    const backend = readFileSync(path.join(ROOT, 'src', 'backend.ts'), 'utf8');
+    const backend = readFileSync(path.join(ROOT, 'src', 'stacks', 'backend.ts'), 'utf8');
     const [major, minor] = /MIN_TERRAFORM_VERSION = '(\d+)\.(\d+)'/.exec(backend)!.slice(1).map(Number);
     const [pinnedMajor, pinnedMinor] = version!.slice(1).map(Number);
 

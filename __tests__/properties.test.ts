@@ -8,9 +8,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'os';
 import * as path from 'path';
 import fc from 'fast-check';
-import { PolicyDocument } from '../src/policy';
+import { PolicyDocument } from '../src/iam/policy';
 import { synthesize } from '../src/synth';
-import { ConfigError, validateConfig } from '../src/validate-config';
+import { ConfigError, validateConfig } from '../src/config/validate';
 import { bareUuid, ConfigShape, configUuid, providerArn, validConfig } from './support/config-arbitraries';
 import { bitsToIp, claimUuid, lastAddressBits, roleMeaning, TokenCase } from './support/expected-decision';
 import { synthesizedRoles, synthesizeStacks } from './support/synthesized-roles';

@@ -1,5 +1,5 @@
 /** What each account's stack hands to Terraform: state, provider pinning, OIDC provider, roles, outputs. */
-import { roleArn } from '../src/config';
+import { roleArn } from '../src/config/types';
 import { exampleConfig, synthConfig } from './support/synth';
 
 const ISSUER = 'api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc';

@@ -2,7 +2,7 @@
  * The heart of the product: which tokens may assume which role. Every rule is checked by evaluating
  * the synthesized trust policies (parsed from cdk.tf.json) against Bitbucket token claims.
  */
-import { bitbucketClaims, BitbucketTokenClaims, ClaimsOptions } from '../src/token';
+import { bitbucketClaims, BitbucketTokenClaims, ClaimsOptions } from '../src/bitbucket/token';
 import { decide, exampleConfig, synthConfig, trustPolicies } from './support/synth';
 
 const WORKSPACE_UUID = '4ccef084-b141-4ed8-8a6d-f7ee786f4016';

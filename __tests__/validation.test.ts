@@ -2,8 +2,8 @@
  * Configuration validation: every rule is checked before synthesis, each problem names the field,
  * quotes the value and states the rule, and all problems are reported in one run.
  */
-import { parseConfigJson } from '../src/load-config';
-import { ConfigError, validateConfig } from '../src/validate-config';
+import { parseConfigJson } from '../src/config/load';
+import { ConfigError, validateConfig } from '../src/config/validate';
 
 const REPO = '96397bd0-02f7-409e-80c1-d99c0344747a';
 const ENV = '74c10e16-5478-4362-8e1b-117147a4112f';

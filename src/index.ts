@@ -12,9 +12,9 @@ export {
   partitionOfRegion,
   repositorySubPattern,
   workspaceAudience,
-} from './bitbucket';
-export type { BitbucketIssuer } from './bitbucket';
-export { permissionStatement, policyDocument, policySize } from './policy';
+} from './bitbucket/protocol';
+export type { BitbucketIssuer } from './bitbucket/protocol';
+export { permissionStatement, policyDocument, policySize } from './iam/policy';
 export type {
   BaseConditionOperator,
   ConditionOperator,
@@ -24,30 +24,30 @@ export type {
   PolicyDocument,
   PolicyStatement,
   Principal,
-} from './policy';
-export { bitbucketSubPatterns, bitbucketTrustPolicy, bitbucketTrustStatement, TrustScopeError } from './trust-policy';
-export type { BitbucketTrustScope, BitbucketTrustStatementOptions, RepositoryScope } from './trust-policy';
-export { evaluateTrustPolicy, wildcardMatch } from './evaluate';
-export type { AssumeRoleRequest, ConditionOutcome, Decision, StatementOutcome } from './evaluate';
-export { BitbucketOidcProvider } from './provider';
+} from './iam/policy';
+export { bitbucketSubPatterns, bitbucketTrustPolicy, bitbucketTrustStatement, TrustScopeError } from './bitbucket/trust-policy';
+export type { BitbucketTrustScope, BitbucketTrustStatementOptions, RepositoryScope } from './bitbucket/trust-policy';
+export { evaluateTrustPolicy, wildcardMatch } from './iam/evaluate';
+export type { AssumeRoleRequest, ConditionOutcome, Decision, StatementOutcome } from './iam/evaluate';
+export { BitbucketOidcProvider } from './constructs/provider';
 export type {
   AccountBitbucketOidcProviderProps,
   BitbucketOidcProviderProps,
   BitbucketWorkspaceProps,
   ExistingBitbucketOidcProviderProps,
   IBitbucketOidcProvider,
-} from './provider';
-export { BitbucketPipelinesRole, renderPolicy } from './role';
-export type { BitbucketPipelinesRoleProps, BitbucketRoleTrust, RoleOptions } from './role';
-export { configureS3State, MIN_TERRAFORM_VERSION } from './backend';
-export type { S3StateProps } from './backend';
-export type { AccountConfig, OidcConfig, RepositoryConfig, ResolvedConfig, RoleConfig } from './config';
-export { ConfigError, validateConfig } from './validate-config';
-export type { ConfigProblem } from './validate-config';
-export { CONFIG_ENV_VAR, loadConfig } from './load-config';
-export { roleArn, stackName, stateKey } from './config';
-export { AccountStack } from './stack';
-export { buildApp } from './app';
+} from './constructs/provider';
+export { BitbucketPipelinesRole, renderPolicy } from './constructs/role';
+export type { BitbucketPipelinesRoleProps, BitbucketRoleTrust, RoleOptions } from './constructs/role';
+export { configureS3State, MIN_TERRAFORM_VERSION } from './stacks/backend';
+export type { S3StateProps } from './stacks/backend';
+export type { AccountConfig, OidcConfig, RepositoryConfig, ResolvedConfig, RoleConfig } from './config/types';
+export { ConfigError, validateConfig } from './config/validate';
+export type { ConfigProblem } from './config/validate';
+export { CONFIG_ENV_VAR, loadConfig } from './config/load';
+export { roleArn, stackName, stateKey } from './config/types';
+export { AccountStack } from './stacks/account-stack';
+export { buildApp } from './stacks/app';
 export { synthesize } from './synth';
-export { assumeRoleRequest, bitbucketClaims, issuerHostAndPath } from './token';
-export type { BitbucketTokenClaims, ClaimsOptions, RequestTarget } from './token';
+export { assumeRoleRequest, bitbucketClaims, issuerHostAndPath } from './bitbucket/token';
+export type { BitbucketTokenClaims, ClaimsOptions, RequestTarget } from './bitbucket/token';

@@ -4,10 +4,10 @@
  */
 import { existsSync, rmSync } from 'fs';
 import * as path from 'path';
-import { buildApp } from './app';
-import { stackName } from './config';
-import { CONFIG_ENV_VAR, loadConfig } from './load-config';
-import { ConfigError } from './validate-config';
+import { buildApp } from './stacks/app';
+import { stackName } from './config/types';
+import { CONFIG_ENV_VAR, loadConfig } from './config/load';
+import { ConfigError } from './config/validate';
 
 /** Where synth reads from and reports to; the defaults are the process's. */
 export interface SynthOptions {

@@ -11,7 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type * as Jose from 'jose';
 import type * as Doctor from '../../src/doctor';
-import { bitbucketClaims, BitbucketTokenClaims, ClaimsOptions } from '../../src/token';
+import { bitbucketClaims, BitbucketTokenClaims, ClaimsOptions } from '../../src/bitbucket/token';
 
 /** The project root. */
 export const ROOT = path.resolve(__dirname, '..', '..');

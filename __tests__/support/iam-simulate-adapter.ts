@@ -1,6 +1,6 @@
 /**
  * Test-only bridge to `@cloud-copilot/iam-simulate`, an independent IAM policy engine, so the
- * project's own evaluator (`src/evaluate.ts`) can be checked against code that shares none of its
+ * project's own evaluator (`src/iam/evaluate.ts`) can be checked against code that shares none of its
  * assumptions. The engine is AGPL-licensed: it is a devDependency and must only ever be imported from
  * `__tests__/` (a test in `differential.test.ts` enforces this).
  *
@@ -26,8 +26,8 @@
  * ignored any context key, so a silent mapping mistake cannot turn into agreement.
  */
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
-import { AssumeRoleRequest } from '../../src/evaluate';
-import { PolicyDocument, PolicyStatement } from '../../src/policy';
+import { AssumeRoleRequest } from '../../src/iam/evaluate';
+import { PolicyDocument, PolicyStatement } from '../../src/iam/policy';
 
 /** The OIDC provider the policy's own (trusted) Bitbucket issuer is mapped onto. */
 export const TRUSTED_ISSUER_ALIAS = 'accounts.google.com';

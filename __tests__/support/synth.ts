@@ -5,12 +5,12 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { Testing } from 'cdktf';
-import { stackName } from '../../src/config';
-import { evaluateTrustPolicy } from '../../src/evaluate';
-import { PolicyDocument } from '../../src/policy';
-import { AccountStack } from '../../src/stack';
-import { assumeRoleRequest, BitbucketTokenClaims } from '../../src/token';
-import { validateConfig } from '../../src/validate-config';
+import { stackName } from '../../src/config/types';
+import { evaluateTrustPolicy } from '../../src/iam/evaluate';
+import { PolicyDocument } from '../../src/iam/policy';
+import { AccountStack } from '../../src/stacks/account-stack';
+import { assumeRoleRequest, BitbucketTokenClaims } from '../../src/bitbucket/token';
+import { validateConfig } from '../../src/config/validate';
 
 /** The project root. */
 export const ROOT = path.resolve(__dirname, '..', '..');

@@ -2,8 +2,8 @@
  * The roles a configuration synthesizes to, read back from each stack's `cdk.tf.json` (the real
  * product): account, role name and path, and the parsed `assume_role_policy`.
  */
-import { PolicyDocument } from '../../src/policy';
-import { validateConfig } from '../../src/validate-config';
+import { PolicyDocument } from '../../src/iam/policy';
+import { validateConfig } from '../../src/config/validate';
 import { synthesizeStacks } from './synth';
 
 export { synthesizeStacks };

@@ -2,8 +2,8 @@
  * Decides one token against one synthesized role three ways: the project's evaluator, the
  * independent engine (through the adapter) and the expectation from the configuration's meaning.
  */
-import { evaluateTrustPolicy } from '../../src/evaluate';
-import { assumeRoleRequest, BitbucketTokenClaims } from '../../src/token';
+import { evaluateTrustPolicy } from '../../src/iam/evaluate';
+import { assumeRoleRequest, BitbucketTokenClaims } from '../../src/bitbucket/token';
 import { expectedDecision, RoleMeaning, TokenCase } from './expected-decision';
 import { simulateAssumeRole } from './iam-simulate-adapter';
 import { SynthesizedRole } from './synthesized-roles';

@@ -7,9 +7,9 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { parseIp } from '../evaluate';
-import { CONFIG_ENV_VAR, loadConfig, LoadedConfig } from '../load-config';
-import { ConfigError } from '../validate-config';
+import { parseIp } from '../iam/evaluate';
+import { CONFIG_ENV_VAR, loadConfig, LoadedConfig } from '../config/load';
+import { ConfigError } from '../config/validate';
 import { EXIT, UnusableInputError } from './errors';
 import { explainToken, StepContext } from './explain';
 import { denialReason, formatReport, jsonReport, JsonError, JSON_REPORT_VERSION, ReportSource } from './format';

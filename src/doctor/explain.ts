@@ -4,11 +4,11 @@
  * own evaluator, each denial with the condition that failed, its expected and actual values, and a hint.
  * Pure: no I/O, the clock is an input.
  */
-import { BITBUCKET_ISSUER_HOST, bracedUuid, normaliseUuid } from '../bitbucket';
-import { ResolvedConfig } from '../config';
-import { AssumeRoleRequest, evaluateTrustPolicy } from '../evaluate';
-import { asList } from '../policy';
-import { assumeRoleRequest, BitbucketTokenClaims } from '../token';
+import { BITBUCKET_ISSUER_HOST, bracedUuid, normaliseUuid } from '../bitbucket/protocol';
+import { ResolvedConfig } from '../config/types';
+import { AssumeRoleRequest, evaluateTrustPolicy } from '../iam/evaluate';
+import { asList } from '../iam/policy';
+import { assumeRoleRequest, BitbucketTokenClaims } from '../bitbucket/token';
 import { audienceOrigin, conditionHint, Labels, labelled, oneOf } from './hints';
 import { BITBUCKET_TOKEN_ALGORITHM, DecodedToken, SignatureCheck, TokenHeader } from './jwt';
 import { AccountRole } from './roles';

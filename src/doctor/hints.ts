@@ -2,9 +2,9 @@
  * Plain-language reasons for a failed trust-policy condition: which repository, deployment
  * environment or audience the token carries, and which ones the role admits.
  */
-import { bracedUuid, BITBUCKET_AUDIENCE_PREFIX } from '../bitbucket';
-import { ResolvedRole } from '../config';
-import { ConditionOutcome } from '../evaluate';
+import { bracedUuid, BITBUCKET_AUDIENCE_PREFIX } from '../bitbucket/protocol';
+import { ResolvedRole } from '../config/types';
+import { ConditionOutcome } from '../iam/evaluate';
 import { ParsedSubject } from './subject';
 
 /** Names for UUIDs, for messages: `{96397bd0-...} (acme/infra)`. Keys are braced, lower-case UUIDs. */

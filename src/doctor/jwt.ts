@@ -5,7 +5,7 @@
  * @see https://support.atlassian.com/bitbucket-cloud/docs/integrate-pipelines-with-resource-servers-using-oidc/
  */
 import { compactVerify, createLocalJWKSet, decodeJwt, decodeProtectedHeader, JSONWebKeySet } from 'jose';
-import { BitbucketTokenClaims } from '../token';
+import { BitbucketTokenClaims } from '../bitbucket/token';
 import { UnusableInputError } from './errors';
 
 /** The algorithm Bitbucket Pipelines signs tokens with. */

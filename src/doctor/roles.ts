@@ -2,7 +2,7 @@
  * The roles the doctor checks: every role of every account of the configuration, narrowed by
  * `--account` and `--role`, with the ARN each will have once deployed.
  */
-import { ResolvedAccount, ResolvedConfig, ResolvedRole, roleArn } from '../config';
+import { ResolvedAccount, ResolvedConfig, ResolvedRole, roleArn } from '../config/types';
 import { UnusableInputError } from './errors';
 
 /** A role of an account. */

@@ -7,8 +7,8 @@ import {
   BitbucketIssuer,
   environmentSubPattern,
   repositorySubPattern,
-} from './bitbucket';
-import { Conditions, policyDocument, PolicyDocument, PolicyStatement, singleOrList } from './policy';
+} from './protocol';
+import { Conditions, policyDocument, PolicyDocument, PolicyStatement, singleOrList } from '../iam/policy';
 
 /** A repository whose pipelines may assume a role, optionally narrowed to deployment environments. */
 export interface RepositoryScope {

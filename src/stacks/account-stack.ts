@@ -7,10 +7,10 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { configureS3State } from './backend';
-import { ResolvedAccount, ResolvedConfig, stateKey } from './config';
+import { ResolvedAccount, ResolvedConfig, stateKey } from '../config/types';
 import { repairHcl } from './hcl';
-import { BitbucketOidcProvider, IBitbucketOidcProvider } from './provider';
-import { BitbucketPipelinesRole } from './role';
+import { BitbucketOidcProvider, IBitbucketOidcProvider } from '../constructs/provider';
+import { BitbucketPipelinesRole } from '../constructs/role';
 
 /** Tag on every resource, so people find what manages it. */
 export const MANAGED_BY_TAG = { 'managed-by': 'bitbucket-oidc-cdktf' } as const;

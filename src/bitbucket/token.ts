@@ -4,8 +4,8 @@
  *
  * @see https://support.atlassian.com/bitbucket-cloud/docs/integrate-pipelines-with-resource-servers-using-oidc/
  */
-import { ASSUME_ROLE_WITH_WEB_IDENTITY, bitbucketIssuer, bracedUuid as braced, workspaceAudience } from './bitbucket';
-import { AssumeRoleRequest } from './evaluate';
+import { ASSUME_ROLE_WITH_WEB_IDENTITY, bitbucketIssuer, bracedUuid as braced, workspaceAudience } from './protocol';
+import { AssumeRoleRequest } from '../iam/evaluate';
 
 /** Claims of a step's token. UUIDs are lower case in braces, e.g. `{1de489be-...}`. */
 export interface BitbucketTokenClaims {

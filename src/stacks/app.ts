@@ -1,7 +1,7 @@
 /** Builds the CDKTF app (one stack per account) from a validated configuration. */
 import { App } from 'cdktf';
-import { ResolvedConfig, stackName } from './config';
-import { AccountStack } from './stack';
+import { ResolvedConfig, stackName } from '../config/types';
+import { AccountStack } from './account-stack';
 
 /** Options of `buildApp`. */
 export interface BuildAppOptions {

@@ -2,8 +2,8 @@
  * The configuration a user edits (JSON, read from `BITBUCKET_OIDC_CONFIG`), and the resolved form the
  * stacks are built from (validated, UUIDs normalised, defaults applied).
  */
-import { BitbucketIssuer } from './bitbucket';
-import { Conditions, PolicyDocument } from './policy';
+import { BitbucketIssuer } from '../bitbucket/protocol';
+import { Conditions, PolicyDocument } from '../iam/policy';
 
 /** The whole configuration file. */
 export interface OidcConfig {

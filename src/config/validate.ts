@@ -10,11 +10,11 @@ import {
   parseWorkspace,
   partitionOfRegion,
   workspaceAudience,
-} from './bitbucket';
-import { ResolvedAccount, ResolvedConfig, ResolvedRepository, ResolvedRole } from './config';
-import { Conditions, isConditionOperator, permissionStatement, policyDocument, PolicyDocument, policySize } from './policy';
-import { LIMITS, quote as show, RULES, ValueRule, violation } from './rules';
-import { bitbucketTrustPolicy } from './trust-policy';
+} from '../bitbucket/protocol';
+import { ResolvedAccount, ResolvedConfig, ResolvedRepository, ResolvedRole } from './types';
+import { Conditions, isConditionOperator, permissionStatement, policyDocument, PolicyDocument, policySize } from '../iam/policy';
+import { LIMITS, quote as show, RULES, ValueRule, violation } from '../iam/rules';
+import { bitbucketTrustPolicy } from '../bitbucket/trust-policy';
 
 /** One problem of a configuration. */
 export interface ConfigProblem {

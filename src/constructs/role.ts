@@ -8,10 +8,10 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { PolicyDocument, policySize } from './policy';
+import { PolicyDocument, policySize } from '../iam/policy';
 import { IBitbucketOidcProvider } from './provider';
-import { checkValue, LIMITS, RULES } from './rules';
-import { BitbucketTrustScope, bitbucketTrustPolicy } from './trust-policy';
+import { checkValue, LIMITS, RULES } from '../iam/rules';
+import { BitbucketTrustScope, bitbucketTrustPolicy } from '../bitbucket/trust-policy';
 
 /** Which pipelines may assume the role. */
 export interface BitbucketRoleTrust extends BitbucketTrustScope {

@@ -2,18 +2,25 @@
  * Finds and reads the configuration: the JSON file named by `BITBUCKET_OIDC_CONFIG`, else the
  * bundled example (which is impossible to apply: its accounts are AWS's documentation accounts).
  */
-import { readFileSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
-import { ConfigError, validateConfig, ValidationResult } from './validate-config';
+import { ConfigError, validateConfig, ValidationResult } from './validate';
 
 /** The environment variable naming the configuration file. */
 export const CONFIG_ENV_VAR = 'BITBUCKET_OIDC_CONFIG';
 
 /**
- * The bundled example configuration. This module runs from `src/` (tests) or is bundled into
- * `dist/` (synth): both sit one level below the project root.
+ * The bundled example configuration. This module runs from `src/config/` (tests) or is bundled into
+ * `dist/` (synth), so the project root is the nearest folder above that has `config/example.json`.
  */
-export const EXAMPLE_CONFIG = path.resolve(__dirname, '..', 'config', 'example.json');
+export const EXAMPLE_CONFIG = findExample(__dirname);
+
+function findExample(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'config', 'example.json');
+    if (existsSync(candidate) || path.dirname(dir) === dir) return candidate;
+  }
+}
 
 /** A loaded configuration and where it came from. */
 export interface LoadedConfig extends ValidationResult {

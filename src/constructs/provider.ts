@@ -5,8 +5,8 @@
 import { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { BitbucketIssuer, bitbucketIssuer, oidcProviderArn, workspaceAudience } from './bitbucket';
-import { checkValue, LIMITS, RULES } from './rules';
+import { BitbucketIssuer, bitbucketIssuer, oidcProviderArn, workspaceAudience } from '../bitbucket/protocol';
+import { checkValue, LIMITS, RULES } from '../iam/rules';
 
 /** What a role needs to know of the workspace's OIDC provider. */
 export interface IBitbucketOidcProvider {
