@@ -120,8 +120,8 @@ const BAD: readonly BadCase[] = [
   { file: 'tag-key-reserved', paths: ['tags'], says: 'not starting with aws:' },
   { file: 'account-id-11-digits', paths: ['accounts[0].accountId'], says: '12-digit' },
   { file: 'account-name-upper-case', paths: ['accounts[0].name'], says: 'lower-case letters' },
-  { file: 'inline-policy-bad-action', paths: ['accounts[0].roles[0].inlinePolicies[0].statements[0].actions[0]'], says: 'service:Action' },
-  { file: 'condition-operator-misspelt', paths: ['accounts[0].roles[0].inlinePolicies[0].statements[0].conditions.StringEqual'], says: 'is not an IAM condition operator' },
+  { file: 'inline-policy-bad-action', paths: ['accounts[0].roles[0].inlinePolicies.upload.Statement[0].Action'], says: 'service:Action' },
+  { file: 'condition-operator-misspelt', paths: ['accounts[0].roles[0].inlinePolicies.upload.Statement[0].Condition.StringEqual'], says: 'is not an IAM condition operator' },
   // Every problem in one run, not the first one only.
   {
     file: 'several-problems-at-once',

@@ -15,6 +15,9 @@ export {
 } from './bitbucket/protocol';
 export type { BitbucketIssuer } from './bitbucket/protocol';
 export { permissionStatement, policyDocument, policySize } from './iam/policy';
+export { hasPolicyVariable, readPolicyDocument } from './iam/grammar';
+export type { ReportProblem } from './iam/grammar';
+export { escapeTemplate, unescapeTemplate } from './constructs/template-literal';
 export type {
   BaseConditionOperator,
   ConditionOperator,

@@ -88,12 +88,12 @@ export function generateConfig(options: GenerateOptions): Record<string, unknown
     const policies = r % 2 === 0
       ? { managedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] }
       : {
-          inlinePolicies: [
-            {
-              name: 'upload-artifacts',
-              statements: [{ actions: ['s3:PutObject'], resources: [`arn:aws:s3:::acme-artifacts/role-${r + 1}/*`] }],
+          inlinePolicies: {
+            'upload-artifacts': {
+              Version: '2012-10-17',
+              Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: `arn:aws:s3:::acme-artifacts/role-${r + 1}/*` }],
             },
-          ],
+          },
         };
     accounts[r % accountCount].roles.push({ name, description: `Generated role ${r + 1}`, ...trust, ...policies });
   }

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
+import { parseJson } from './json';
 import { ConfigError, validateConfig, ValidationResult } from './validate';
 
 /** The environment variable naming the configuration file. */
@@ -37,21 +38,12 @@ export function configPath(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   return { file: path.resolve(cwd, named), isExample: false };
 }
 
-/** Parses JSON, turning a syntax error into a `ConfigError` with line and column. */
+/** Parses the configuration's JSON, turning a syntax error into a `ConfigError` with line and column. */
 export function parseConfigJson(text: string, source: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJson(text);
   } catch (error) {
-    const message = (error as Error).message;
-    const position = /position (\d+)/.exec(message);
-    let where = '';
-    if (position !== null) {
-      const before = text.slice(0, Number(position[1]));
-      const line = before.split('\n').length;
-      const column = before.length - before.lastIndexOf('\n');
-      where = ` at line ${line}, column ${column}`;
-    }
-    throw new ConfigError(source, [{ path: '', message: `is not valid JSON${where}: ${message} (the file must be plain JSON: no comments or trailing commas; use "//" keys for notes)` }]);
+    throw new ConfigError(source, [{ path: '', message: (error as Error).message }]);
   }
 }
 
@@ -64,7 +56,7 @@ export function readConfigFile(file: string): ValidationResult {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new ConfigError(file, [{ path: '', message: `cannot be read (${code}); set ${CONFIG_ENV_VAR} to the path of your configuration file` }]);
   }
-  return validateConfig(parseConfigJson(text, file), file);
+  return validateConfig(parseConfigJson(text, file), file, path.dirname(file));
 }
 
 /** Loads the configuration named by the environment (or the bundled example). */

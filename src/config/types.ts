@@ -3,7 +3,7 @@
  * stacks are built from (validated, UUIDs normalised, defaults applied).
  */
 import { BitbucketIssuer } from '../bitbucket/protocol';
-import { Conditions, PolicyDocument } from '../iam/policy';
+import { PolicyDocument } from '../iam/policy';
 
 /** The whole configuration file. */
 export interface OidcConfig {
@@ -85,8 +85,13 @@ export interface RoleConfig {
   readonly sourceIpCidrs?: string[];
   /** Managed policies to attach. @default [] */
   readonly managedPolicyArns?: string[];
-  /** Inline policies. @default [] */
-  readonly inlinePolicies?: InlinePolicyConfig[];
+  /**
+   * Inline policies by name: each a standard IAM policy document, exactly as `aws iam get-role-policy`
+   * or the console shows it, or the path of a JSON file holding one (relative to this file).
+   * @default {}
+   * @example { "upload-artifacts": { "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::acme-artifacts/*" }] } }
+   */
+  readonly inlinePolicies?: Record<string, IamPolicyJson | string>;
   /** 3600-43200. @default 3600 */
   readonly maxSessionDurationSeconds?: number;
   /** @default - none */
@@ -112,26 +117,26 @@ export interface RepositoryConfig {
   readonly environments?: string[];
 }
 
-/** An inline policy of a role. */
-export interface InlinePolicyConfig {
-  /** Policy name, 1-128 characters of `A-Za-z0-9+=,.@_-`. */
-  readonly name: string;
-  /** Statements; at least one. */
-  readonly statements: StatementConfig[];
+/**
+ * An IAM policy document as AWS writes it (`Statement` an object or a list; each of `Action`,
+ * `NotAction`, `Resource`, `NotResource` a string or a list), before validation.
+ * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
+ */
+export interface IamPolicyJson {
+  readonly Version: '2012-10-17' | '2008-10-17';
+  readonly Id?: string;
+  readonly Statement: IamStatementJson | IamStatementJson[];
 }
 
-/** A permission statement. */
-export interface StatementConfig {
-  /** @default - none */
-  readonly sid?: string;
-  /** @default 'Allow' */
-  readonly effect?: 'Allow' | 'Deny';
-  /** @example ['s3:GetObject'] */
-  readonly actions: string[];
-  /** @example ['arn:aws:s3:::acme-artifacts/*'] */
-  readonly resources: string[];
-  /** `{ Operator: { key: value } }` @default - none */
-  readonly conditions?: Conditions;
+/** A statement of an `IamPolicyJson`. */
+export interface IamStatementJson {
+  readonly Sid?: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action?: string | string[];
+  readonly NotAction?: string | string[];
+  readonly Resource?: string | string[];
+  readonly NotResource?: string | string[];
+  readonly Condition?: Record<string, Record<string, string | boolean | number | (string | boolean | number)[]>>;
 }
 
 /** A repository after validation: UUIDs lower case without braces. */

@@ -12,8 +12,12 @@ import {
   workspaceAudience,
 } from '../bitbucket/protocol';
 import { ResolvedAccount, ResolvedConfig, ResolvedRepository, ResolvedRole } from './types';
-import { Conditions, isConditionOperator, permissionStatement, policyDocument, PolicyDocument, policySize } from '../iam/policy';
-import { LIMITS, quote as show, RULES, ValueRule, violation } from '../iam/rules';
+import { readFileSync } from 'fs';
+import { isAbsolute, resolve as resolvePath } from 'path';
+import { inlinePoliciesSizeProblem, readPolicyDocument } from '../iam/grammar';
+import { PolicyDocument, policySize } from '../iam/policy';
+import { parseJson } from './json';
+import { join, LIMITS, quote as show, RULES, unknownField, ValueRule, violation } from '../iam/rules';
 import { bitbucketTrustPolicy } from '../bitbucket/trust-policy';
 
 /** One problem of a configuration. */
@@ -42,48 +46,11 @@ export interface ValidationResult {
   readonly warnings: string[];
 }
 
-/** The most inline policy characters one role may hold (all its inline policies together). */
-const INLINE_POLICIES_SIZE_LIMIT = 10240;
 /** Bitbucket's own limits on custom audiences (it issues no token beyond them). */
 const BITBUCKET_CUSTOM_AUDIENCES = 10;
 const BITBUCKET_AUDIENCE_LENGTH = 150;
 
 type JsonObject = Record<string, unknown>;
-
-function join(path: string, key: string | number): string {
-  if (typeof key === 'number') return `${path}[${key}]`;
-  return path === '' ? key : `${path}.${key}`;
-}
-
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length];
-}
-
-/** The known field a misspelt one most likely meant. */
-function closest(key: string, known: readonly string[]): string | undefined {
-  const lower = key.toLowerCase();
-  let best: { name: string; distance: number } | undefined;
-  for (const name of known) {
-    const distance = name.toLowerCase() === lower ? 0 : editDistance(lower, name.toLowerCase());
-    // A shortened name ("allowAllRepos", "maxSessionDuration") is too far by edit distance alone.
-    const shortened = lower.length >= 4 && name.toLowerCase().startsWith(lower);
-    if ((distance <= Math.max(2, Math.floor(name.length / 4)) || shortened) && (best === undefined || distance < best.distance)) {
-      best = { name, distance };
-    }
-  }
-  return best?.name;
-}
 
 /** Collects problems while reading a JSON value field by field. */
 class Checker {
@@ -108,11 +75,7 @@ class Checker {
     const object = value as JsonObject;
     for (const key of Object.keys(object)) {
       if (known.includes(key) || key.startsWith('//')) continue;
-      const guess = closest(key, known);
-      this.fail(
-        join(path, key),
-        `unknown field${guess === undefined ? '' : `; did you mean "${guess}"?`} (known fields: ${known.join(', ')}; a misspelt field would silently drop a setting)`,
-      );
+      this.fail(join(path, key), unknownField(key, known));
     }
     for (const key of required) {
       if (object[key] === undefined) {
@@ -226,8 +189,9 @@ const ROLE_OPTIONAL = [
  *
  * @param input the parsed JSON
  * @param source where it came from, for the error message
+ * @param baseDir the folder that policy file paths are relative to (the configuration file's)
  */
-export function validateConfig(input: unknown, source = 'the configuration'): ValidationResult {
+export function validateConfig(input: unknown, source = 'the configuration', baseDir = process.cwd()): ValidationResult {
   const check = new Checker();
   const top = check.object('', input, TOP_FIELDS, TOP_OPTIONAL, {
     workspace: '"acme"',
@@ -321,7 +285,7 @@ export function validateConfig(input: unknown, source = 'the configuration'): Va
     const roleNames = new Map<string, number>();
     roleItems.forEach((roleItem, r) => {
       const role = readRole(check, join(join(path, 'roles'), r), roleItem, {
-        audiences, issuer, providerArn, trustPolicyMaxSize,
+        audiences, issuer, providerArn, trustPolicyMaxSize, baseDir,
       });
       if (role === undefined) return;
       const key = role.name.toLowerCase();
@@ -350,6 +314,7 @@ interface RoleContext {
   readonly issuer: ReturnType<typeof bitbucketIssuer> | undefined;
   readonly providerArn: string | undefined;
   readonly trustPolicyMaxSize: number;
+  readonly baseDir: string;
 }
 
 function readRole(check: Checker, path: string, value: unknown, context: RoleContext): ResolvedRole | undefined {
@@ -394,7 +359,7 @@ function readRole(check: Checker, path: string, value: unknown, context: RoleCon
   if (managedPolicyArns.some((arn) => /:policy\/AdministratorAccess$/.test(arn))) {
     check.warnings.push(`${label} has AdministratorAccess: consider a narrower policy for a pipeline role`);
   }
-  const inlinePolicies = readInlinePolicies(check, join(path, 'inlinePolicies'), object.inlinePolicies);
+  const inlinePolicies = readInlinePolicies(check, join(path, 'inlinePolicies'), object.inlinePolicies, context.baseDir);
   const maxSessionDurationSeconds = check.integer(
     join(path, 'maxSessionDurationSeconds'), object.maxSessionDurationSeconds, LIMITS.minSessionDuration, LIMITS.maxSessionDuration,
     LIMITS.minSessionDuration, 'seconds',
@@ -453,71 +418,49 @@ function readRepositories(check: Checker, path: string, value: unknown): Resolve
   return repositories;
 }
 
-function readInlinePolicies(check: Checker, path: string, value: unknown): Record<string, PolicyDocument> {
-  const items = check.list(path, value, { what: 'inline policies' }) ?? [];
-  const policies: Record<string, PolicyDocument> = {};
-  items.forEach((item, i) => {
-    const itemPath = join(path, i);
-    const object = check.object(itemPath, item, ['name', 'statements'], [], { name: '"read-artifacts"', statements: '[{"actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::acme-artifacts/*"]}]' });
-    if (object === undefined) return;
-    const name = object.name === undefined ? undefined : check.string(join(itemPath, 'name'), object.name, RULES.policyName);
-    if (name !== undefined && policies[name] !== undefined) {
-      check.fail(join(itemPath, 'name'), `${show(name)} names another inline policy of this role too; policy names must be unique per role`);
-      return;
-    }
-    const statementItems = object.statements === undefined ? [] : check.list(join(itemPath, 'statements'), object.statements, { min: 1, what: 'statements' }) ?? [];
-    const statements = statementItems.map((statement, s) => readStatement(check, join(join(itemPath, 'statements'), s), statement));
-    if (name !== undefined && statements.length > 0 && statements.every((s) => s !== undefined)) {
-      policies[name] = policyDocument(...statements.map((s) => permissionStatement(s!)));
-    }
-  });
-  const total = Object.values(policies).reduce((sum, document) => sum + policySize(document), 0);
-  if (total > INLINE_POLICIES_SIZE_LIMIT) {
-    check.fail(path, `the inline policies total ${total} characters, which must be at most ${INLINE_POLICIES_SIZE_LIMIT} per role (IAM's quota); move some statements into a managed policy`);
+/**
+ * Reads `inlinePolicies`: policy name -> a standard IAM policy document (as AWS shows it), or the path
+ * of a JSON file holding one, relative to the configuration file.
+ */
+function readInlinePolicies(check: Checker, path: string, value: unknown, baseDir: string): Record<string, PolicyDocument> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return check.fail(path, `${show(value)} must be an object of policy names to IAM policy documents, e.g. {"read-artifacts": {"Version": "2012-10-17", "Statement": [...]}} or {"read-artifacts": "policies/read-artifacts.json"}`) ?? {};
   }
+  const policies: Record<string, PolicyDocument> = {};
+  const report = (field: string, message: string) => check.fail(field, message);
+  for (const [name, entry] of Object.entries(value as JsonObject)) {
+    if (name.startsWith('//')) continue;
+    const entryPath = join(path, name);
+    if (!RULES.policyName.test(name)) {
+      check.fail(entryPath, `policy name ${violation(name, RULES.policyName)}`);
+      continue;
+    }
+    const document = typeof entry === 'string' ? readPolicyFile(check, entryPath, entry, baseDir) : entry;
+    if (document === undefined) continue;
+    const read = readPolicyDocument(entryPath, document, report);
+    if (read !== undefined) policies[name] = read;
+  }
+  const sizeProblem = inlinePoliciesSizeProblem(policies);
+  if (sizeProblem !== undefined) check.fail(path, sizeProblem);
   return policies;
 }
 
-function readStatement(check: Checker, path: string, value: unknown) {
-  const object = check.object(path, value, ['actions', 'resources'], ['sid', 'effect', 'conditions'], {
-    actions: '["s3:GetObject"]', resources: '["arn:aws:s3:::acme-artifacts/*"]',
-  });
-  if (object === undefined) return undefined;
-  const before = check.problems.length;
-  const sid = check.optionalString(join(path, 'sid'), object.sid, { test: (s) => /^[A-Za-z0-9]*$/.test(s), rule: 'be letters and digits only', example: 'ReadArtifacts' });
-  let effect: 'Allow' | 'Deny' = 'Allow';
-  if (object.effect !== undefined) {
-    if (object.effect === 'Allow' || object.effect === 'Deny') effect = object.effect;
-    else check.fail(join(path, 'effect'), `${show(object.effect)} must be "Allow" or "Deny"`);
+/** Reads a policy document from a JSON file named in the configuration. */
+function readPolicyFile(check: Checker, path: string, file: string, baseDir: string): unknown {
+  if (!/\.json$/i.test(file)) {
+    return check.fail(path, `${show(file)} must be an IAM policy document or the path of a .json file holding one, e.g. "policies/read-artifacts.json"`);
   }
-  const actions = check.strings(join(path, 'actions'), object.actions, RULES.action, { what: 'actions', min: 1 });
-  const resources = check.strings(join(path, 'resources'), object.resources, RULES.resource, { what: 'resources', min: 1 });
-  const conditions = readConditions(check, join(path, 'conditions'), object.conditions);
-  if (check.problems.length > before) return undefined;
-  return { effect, actions, resources, ...(sid === undefined ? {} : { sid }), ...(conditions === undefined ? {} : { conditions }) };
-}
-
-function readConditions(check: Checker, path: string, value: unknown): Conditions | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return check.fail(path, `${show(value)} must be an object of operators, e.g. {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}`);
+  const resolved = isAbsolute(file) ? file : resolvePath(baseDir, file);
+  let text: string;
+  try {
+    text = readFileSync(resolved, 'utf8');
+  } catch (error) {
+    return check.fail(path, `${show(file)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'} at ${resolved}); paths are relative to the configuration file`);
   }
-  const conditions: Record<string, Record<string, string | string[]>> = {};
-  for (const [operator, block] of Object.entries(value as JsonObject)) {
-    if (!isConditionOperator(operator)) {
-      check.fail(join(path, operator), `is not an IAM condition operator, e.g. "StringEquals", "StringLike", "ForAnyValue:StringEquals", "BoolIfExists"`);
-      continue;
-    }
-    if (typeof block !== 'object' || block === null || Array.isArray(block)) {
-      check.fail(join(path, operator), `${show(block)} must be an object of condition keys to values, e.g. {"aws:RequestedRegion": "eu-west-1"}`);
-      continue;
-    }
-    conditions[operator] = {};
-    for (const [key, keyValue] of Object.entries(block as JsonObject)) {
-      const valid = typeof keyValue === 'string' || (Array.isArray(keyValue) && keyValue.length > 0 && keyValue.every((v) => typeof v === 'string'));
-      if (!valid) check.fail(join(join(path, operator), key), `${show(keyValue)} must be a string or a non-empty list of strings`);
-      else conditions[operator][key] = keyValue as string | string[];
-    }
+  try {
+    return parseJson(text);
+  } catch (error) {
+    return check.fail(path, `${show(file)} ${(error as Error).message}`);
   }
-  return conditions as Conditions;
 }

@@ -7,6 +7,7 @@ import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { BitbucketIssuer, bitbucketIssuer, oidcProviderArn, workspaceAudience } from '../bitbucket/protocol';
 import { checkValue, LIMITS, RULES } from '../iam/rules';
+import { escapeLiterals, literal } from './template-literal';
 
 /** What a role needs to know of the workspace's OIDC provider. */
 export interface IBitbucketOidcProvider {
@@ -152,9 +153,9 @@ export class BitbucketOidcProvider extends Construct implements IBitbucketOidcPr
     ]);
     this.resource = new IamOpenidConnectProvider(this, 'provider', {
       url: this.issuer.url,
-      clientIdList: [...this.audiences],
+      clientIdList: this.audiences.map(literal),
       ...(thumbprints.length === 0 ? {} : { thumbprintList: [...thumbprints] }),
-      ...(tags === undefined ? {} : { tags }),
+      ...(tags === undefined ? {} : { tags: escapeLiterals(tags) }),
     });
     this.arn = accountId === undefined ? this.resource.arn : oidcProviderArn(partition, accountId, this.issuer);
   }

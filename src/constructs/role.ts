@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { PolicyDocument, policySize } from '../iam/policy';
 import { IBitbucketOidcProvider } from './provider';
 import { checkValue, LIMITS, RULES } from '../iam/rules';
+import { escapeDirectives, escapeLiterals, escapeTemplate, literal } from './template-literal';
 import { BitbucketTrustScope, bitbucketTrustPolicy } from '../bitbucket/trust-policy';
 
 /** Which pipelines may assume the role. */
@@ -75,12 +76,16 @@ export interface BitbucketPipelinesRoleProps {
 }
 
 /**
- * A policy as Terraform JSON: a literal string when it holds no tokens, else `jsonencode(...)`, since
- * a token inside a `JSON.stringify`'d string is mangled by `cdktf synth --hcl`.
+ * A policy as a Terraform argument. Without tokens, the JSON text with Terraform's template sequences
+ * escaped, so IAM policy variables such as `${aws:username}` reach AWS as written. With tokens (a
+ * provider created without an account ID), `jsonencode(...)`, since a token inside a
+ * `JSON.stringify`'d string is mangled by `cdktf synth --hcl`; cdktf escapes `${` in its literal parts
+ * itself, but not `%{`.
  */
 export function renderPolicy(document: PolicyDocument): string {
   const json = JSON.stringify(document);
-  return Token.isUnresolved(json) ? Fn.jsonencode(document) : json;
+  if (!Token.isUnresolved(json)) return escapeTemplate(json);
+  return Fn.jsonencode(escapeLiterals(document, escapeDirectives));
 }
 
 /** An IAM role trusted by the scoped Bitbucket Pipelines steps of a workspace. */
@@ -133,9 +138,9 @@ export class BitbucketPipelinesRole extends Construct {
       assumeRolePolicy,
       path,
       maxSessionDuration: maxSessionDurationSeconds,
-      ...(description === undefined ? {} : { description }),
+      ...(description === undefined ? {} : { description: literal(description) }),
       ...(permissionsBoundaryArn === undefined ? {} : { permissionsBoundary: permissionsBoundaryArn }),
-      ...(tags === undefined ? {} : { tags: { ...tags } }),
+      ...(tags === undefined ? {} : { tags: escapeLiterals({ ...tags }) }),
       // A created provider must exist before a role can trust it.
       ...(provider.resource === undefined ? {} : { dependsOn: [provider.resource] }),
     });

@@ -9,7 +9,7 @@
  *
  * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
  */
-import { asList, ConditionOperator, PolicyDocument, PolicyStatement, Principal } from './policy';
+import { asList, ConditionOperator, PolicyDocument, PolicyStatement, Principal, statementMatchesAction } from './policy';
 
 /** The values a request carries for condition keys; absent keys are undefined. */
 export type RequestValues = Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -68,7 +68,7 @@ export function evaluateTrustPolicy(policy: PolicyDocument, request: AssumeRoleR
 
 function evaluateStatement(statement: PolicyStatement, index: number, request: AssumeRoleRequest): StatementOutcome {
   const principalMatched = principalMatches(statement.Principal, request.federatedPrincipal);
-  const actionMatched = asList(statement.Action).some((pattern) => wildcardMatch(pattern.toLowerCase(), request.action.toLowerCase()));
+  const actionMatched = statementMatchesAction(statement, request.action, wildcardMatch);
   const conditions: ConditionOutcome[] = [];
   for (const [operator, block] of Object.entries(statement.Condition ?? {})) {
     for (const [key, value] of Object.entries(block ?? {})) {

@@ -71,23 +71,38 @@ export type Principal =
   | { readonly AWS: string | string[] }
   | { readonly Service: string | string[] };
 
-/** One statement of a policy document. */
+/**
+ * One statement of a policy document. A statement names its actions with `Action` or, to match every
+ * action but some, `NotAction`; and its resources with `Resource` or `NotResource` (exactly one of each
+ * pair in an identity policy; a trust policy has a `Principal` and no resource).
+ */
 export interface PolicyStatement {
   readonly Sid?: string;
   readonly Effect: 'Allow' | 'Deny';
   readonly Principal?: Principal;
-  readonly Action: string | string[];
+  readonly Action?: string | string[];
+  readonly NotAction?: string | string[];
   readonly Resource?: string | string[];
+  readonly NotResource?: string | string[];
   readonly Condition?: Conditions;
 }
 
-/** The only current policy language version. */
+/** The current policy language version: the only one with policy variables (`${aws:username}`). */
 export const POLICY_VERSION = '2012-10-17';
+/** The original policy language version, still accepted by IAM; it reads `${...}` literally. */
+export const LEGACY_POLICY_VERSION = '2008-10-17';
 
 /** A policy document. */
 export interface PolicyDocument {
-  readonly Version: typeof POLICY_VERSION;
+  readonly Version: typeof POLICY_VERSION | typeof LEGACY_POLICY_VERSION;
+  readonly Id?: string;
   readonly Statement: PolicyStatement[];
+}
+
+/** Whether a statement matches `action`: listed in `Action`, or not listed in `NotAction`. */
+export function statementMatchesAction(statement: PolicyStatement, action: string, match: (pattern: string, value: string) => boolean): boolean {
+  const matchesAny = (patterns: string | string[] | undefined) => asList(patterns).some((pattern) => match(pattern.toLowerCase(), action.toLowerCase()));
+  return statement.NotAction === undefined ? matchesAny(statement.Action) : !matchesAny(statement.NotAction);
 }
 
 /** Builds a policy document from statements. */
@@ -95,14 +110,28 @@ export function policyDocument(...statements: PolicyStatement[]): PolicyDocument
   return { Version: POLICY_VERSION, Statement: statements };
 }
 
-/** Options of a permission (identity-based) statement. */
+/** Options of a permission (identity-based) statement: `actions` or `notActions`, `resources` or `notResources`. */
 export interface PermissionStatementOptions {
   /** @default 'Allow' */
   readonly effect?: 'Allow' | 'Deny';
-  /** @example ['s3:GetObject'] */
-  readonly actions: string[];
+  /**
+   * Actions the statement matches.
+   * @example ['s3:GetObject']
+   */
+  readonly actions?: string[];
+  /**
+   * Matches every action except these (`NotAction`); use with `resources` to bound it.
+   * @default - none (use `actions`)
+   * @example ['iam:*']
+   */
+  readonly notActions?: string[];
   /** @example ['arn:aws:s3:::my-bucket/*'] */
-  readonly resources: string[];
+  readonly resources?: string[];
+  /**
+   * Matches every resource except these (`NotResource`).
+   * @default - none (use `resources`)
+   */
+  readonly notResources?: string[];
   /** @default - no conditions */
   readonly conditions?: Conditions;
   /** @default - no statement ID */
@@ -111,12 +140,16 @@ export interface PermissionStatementOptions {
 
 /** Builds a permission statement (no principal: it is attached to a role). */
 export function permissionStatement(options: PermissionStatementOptions): PolicyStatement {
-  const { effect = 'Allow', actions, resources, conditions, sid } = options;
+  const { effect = 'Allow', actions, notActions, resources, notResources, conditions, sid } = options;
+  if ((actions === undefined) === (notActions === undefined)) throw new Error('a permission statement needs exactly one of actions and notActions');
+  if ((resources === undefined) === (notResources === undefined)) throw new Error('a permission statement needs exactly one of resources and notResources');
   return {
     ...(sid === undefined ? {} : { Sid: sid }),
     Effect: effect,
-    Action: singleOrList(actions),
-    Resource: singleOrList(resources),
+    ...(actions === undefined ? {} : { Action: singleOrList(actions) }),
+    ...(notActions === undefined ? {} : { NotAction: singleOrList(notActions) }),
+    ...(resources === undefined ? {} : { Resource: singleOrList(resources) }),
+    ...(notResources === undefined ? {} : { NotResource: singleOrList(notResources) }),
     ...(conditions === undefined || Object.keys(conditions).length === 0 ? {} : { Condition: conditions }),
   };
 }

@@ -90,7 +90,12 @@ export const RULES = {
   ),
   tagValue: pattern(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u, 'be at most 256 letters, digits, spaces or _.:/=+-@', 'platform'),
   action: pattern(/^(\*|[a-zA-Z0-9-]+:[a-zA-Z0-9*?]+)$/, 'be an IAM action as service:Action (wildcards * and ? allowed)', 's3:GetObject'),
-  resource: pattern(/^(\*|arn:[^\s]+)$/, 'be * or an ARN', 'arn:aws:s3:::acme-artifacts/*'),
+  resource: pattern(
+    /^(\*|arn:[^:\s]+:[^:\s]*:\S*)$/,
+    'be * or an ARN (arn:partition:service:region:account:resource; wildcards and policy variables allowed)',
+    'arn:aws:s3:::acme-artifacts/*',
+  ),
+  sid: pattern(/^[A-Za-z0-9]*$/, 'be letters and digits only (IAM\'s rule for a Sid)', 'ReadArtifacts'),
 } as const;
 
 /** AWS's limits, named once. */
@@ -108,6 +113,8 @@ export const LIMITS = {
   managedPoliciesPerRole: 20,
   managedPoliciesPerRoleDefault: 10,
   tagsPerRole: 50,
+  /** Characters of all inline policies of one role together, whitespace excluded. */
+  inlinePoliciesPerRoleSize: 10240,
 } as const;
 
 /** A value quoted for a message, shortened when long (a 1001-character description, say). */
@@ -127,4 +134,45 @@ export function violation(value: unknown, rule: ValueRule): string {
  */
 export function checkValue(field: string, value: string, rule: ValueRule): string | undefined {
   return rule.test(value) ? undefined : `${field}: ${violation(value, rule)}`;
+}
+
+/** A field path: `accounts[0].roles` + `name` = `accounts[0].roles.name`, + 1 = `accounts[0].roles[1]`. */
+export function join(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  return path === '' ? key : `${path}.${key}`;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length];
+}
+
+/** The known field a misspelt one most likely meant. */
+export function closest(key: string, known: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const name of known) {
+    const distance = name.toLowerCase() === lower ? 0 : editDistance(lower, name.toLowerCase());
+    // A shortened name ("allowAllRepos", "maxSessionDuration") is too far by edit distance alone.
+    const shortened = lower.length >= 4 && name.toLowerCase().startsWith(lower);
+    if ((distance <= Math.max(2, Math.floor(name.length / 4)) || shortened) && (best === undefined || distance < best.distance)) {
+      best = { name, distance };
+    }
+  }
+  return best?.name;
+}
+
+/** The one phrasing of an unknown field: a guess at what was meant, and the known fields. */
+export function unknownField(key: string, known: readonly string[]): string {
+  const guess = closest(key, known);
+  return `unknown field${guess === undefined ? '' : `; did you mean "${guess}"?`} (known fields: ${known.join(', ')}; a misspelt field would silently drop a setting)`;
 }

@@ -8,6 +8,7 @@ import { TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { configureS3State } from './backend';
 import { ResolvedAccount, ResolvedConfig, stateKey } from '../config/types';
+import { escapeLiterals } from '../constructs/template-literal';
 import { repairHcl } from './hcl';
 import { BitbucketOidcProvider, IBitbucketOidcProvider } from '../constructs/provider';
 import { BitbucketPipelinesRole } from '../constructs/role';
@@ -36,7 +37,7 @@ export class AccountStack extends TerraformStack {
       region: account.region,
       // A plan or apply with credentials of any other account fails before touching anything.
       allowedAccountIds: [account.accountId],
-      defaultTags: [{ tags: { ...MANAGED_BY_TAG, ...config.tags, ...account.tags } }],
+      defaultTags: [{ tags: escapeLiterals({ ...MANAGED_BY_TAG, ...config.tags, ...account.tags }) }],
     });
     configureS3State(this, { bucket: config.state.bucket, region: config.state.region, key: stateKey(config.state.keyPrefix, account) });
 
@@ -84,7 +85,6 @@ export class AccountStack extends TerraformStack {
   /** The stack as HCL (`cdktf synth --hcl`), with cdktf 0.21's renderer defects repaired. */
   override toHclTerraform(): { [key: string]: any } {
     const rendered = super.toHclTerraform();
-    const terraformBlock = (this.toTerraform() as { terraform?: Record<string, unknown> }).terraform ?? {};
-    return { ...rendered, hcl: repairHcl(rendered.hcl, terraformBlock) };
+    return { ...rendered, hcl: repairHcl(rendered.hcl, this.toTerraform() as Record<string, unknown>) };
   }
 }
