@@ -1,0 +1,23 @@
+/**
+ * Least-privilege policies for a Bitbucket pipeline that manages IAM roles: the plan role, the deploy
+ * role, the workload roles' permissions boundary, and the README table rendered from them.
+ */
+export {
+  LOCK_FILE_SUFFIX, PIPELINE_POLICY_DEFAULTS, PipelinePolicyContextError, resolvePipelineContext,
+  type PipelineArns, type PipelinePolicyContext, type PipelineStateContext, type ResolvedPipelineContext,
+} from './context';
+export * from './actions';
+export {
+  AWS_IAM_OPENID_CONNECT_PROVIDER_DATA_CALLS, AWS_IAM_ROLE_CALLS, AWS_IAM_ROLE_POLICY_ATTACHMENT_CALLS, AWS_IAM_ROLE_POLICY_CALLS,
+  CALLS_NOT_GRANTED, providerCalls, WORKLOAD_ROLE_RESOURCE_CALLS, type ProviderApiCalls,
+} from './provider-api-calls';
+export { stateLocationOf, statePolicyStatements, type StateAccess, type StateLocation } from './state';
+export { roleManagementStatements, workloadReadStatements } from './workload-roles';
+export { bootstrapProtectionStatements, type BootstrapResources } from './bootstrap-protection';
+export { planRolePolicy, planRoleStatements } from './plan-role';
+export { deployRolePolicy, deployRoleStatements } from './deploy-role';
+export { boundaryPolicy, boundaryPolicyArn, boundaryStatements } from './boundary';
+export { assertPolicyFits, POLICY_SIZE_LIMITS } from './limits';
+export {
+  PERMISSION_HOLDERS, permissionRows, permissionTableMarkdown, pipelinePermissionRows, type PermissionRow,
+} from './permission-table';
