@@ -6,4 +6,9 @@ module.exports = {
   // Type-checking is `tsc --noEmit` in `npm test`; with isolatedModules in tsconfig, ts-jest only transpiles.
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // No test may leave a cdktf output folder (`cdktf.outdir.*`) in the temp folder: the tests run with
+  // a temp folder of their own, and the run fails when one is left in it.
+  globalSetup: '<rootDir>/__tests__/support/temp-folder.setup.js',
+  globalTeardown: '<rootDir>/__tests__/support/temp-folder.teardown.js',
+  setupFilesAfterEnv: ['<rootDir>/__tests__/support/testing-app.setup.ts'],
 };

@@ -94,7 +94,8 @@ const BAD: readonly BadCase[] = [
   { file: 'bad-state-region', paths: ['state.region'], says: 'must be an AWS region code' },
   { file: 'bad-state-bucket', paths: ['state.bucket'], says: 'must be an S3 bucket name' },
   { file: 'bad-managed-policy-arn', paths: ['accounts[0].roles[0].managedPolicyArns[0]'], says: 'must be an IAM managed policy ARN' },
-  { file: 'bad-permissions-boundary-arn', paths: ['accounts[0].roles[0].permissionsBoundaryArn'], says: 'must be an IAM managed policy ARN' },
+  { file: 'bad-permissions-boundary-arn', paths: ['accounts[0].permissionsBoundary.arn'], says: 'must be the ARN of a customer-managed policy of this account' },
+  { file: 'retired-permissions-boundary-arn', paths: ['accounts[0].roles[0].permissionsBoundaryArn'], says: 'is no longer a role setting' },
   { file: 'existing-provider-of-another-workspace', paths: ['accounts[0].existingProviderArn'], says: 'must be the provider of issuer' },
   { file: 'existing-provider-of-another-account', paths: ['accounts[0].existingProviderArn'], says: 'in account 123456789012' },
   { file: 'existing-provider-not-an-oidc-provider', paths: ['accounts[0].existingProviderArn'], says: 'must be an IAM OIDC provider ARN' },
@@ -194,11 +195,11 @@ describe('the bad-input corpus', () => {
   });
 
   describe.each(GOOD)('%s', (file) => {
-    it('synthesizes a stack (the passing side of the boundary)', () => {
+    it('synthesizes its stacks (the passing side of the boundary)', () => {
       const result = runSynth(file);
       expect(result.stderr).not.toContain('error:');
       expect(result.code).toBe(0);
-      expect(existsSync(path.join(result.outdir, 'stacks', 'bitbucket-oidc-production', 'cdk.tf.json'))).toBe(true);
+      expect(existsSync(path.join(result.outdir, 'stacks', 'bitbucket-oidc-production-workload', 'cdk.tf.json'))).toBe(true);
     });
   });
 });

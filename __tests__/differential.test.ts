@@ -16,7 +16,7 @@ import { evaluateTrustPolicy } from '../src/iam/evaluate';
 import { PolicyDocument } from '../src/iam/policy';
 import { assumeRoleRequest, BitbucketTokenClaims } from '../src/bitbucket/token';
 import {
-  bitsToIp, claimUuid, lastAddressBits, networkBits, outsideAddressBits, RoleMeaning, roleMeaning, TokenCase,
+  bitsToIp, claimUuid, environmentUuid, lastAddressBits, networkBits, outsideAddressBits, RoleMeaning, roleMeaning, TokenCase,
 } from './support/expected-decision';
 import { generateConfig, prng, randomUuid } from './support/generate-config';
 import { adaptPolicy, simulateAssumeRole, TRUSTED_ISSUER_ALIAS } from './support/iam-simulate-adapter';
@@ -39,10 +39,11 @@ const OTHER_WORKSPACE_AUDIENCE = 'ari:cloud:bitbucket::workspace/99999999-9999-4
 function universe(config: Json): { repositories: Map<string, string[]> } {
   const repositories = new Map<string, string[]>();
   for (const account of config.accounts) {
-    for (const role of account.roles) {
+    for (const name of [...(account.roles ?? []).map((r: Json) => r.name), ...(config.pipeline === undefined ? [] : ['bitbucket-plan', 'bitbucket-deploy'])]) {
+      const role = configRoleOf(config, account, name);
       for (const repo of role.repositories ?? []) {
         const envs = repositories.get(claimUuid(repo.uuid)) ?? [];
-        for (const env of repo.environments ?? []) if (!envs.includes(claimUuid(env))) envs.push(claimUuid(env));
+        for (const env of (repo.environments ?? []).map(environmentUuid)) if (!envs.includes(claimUuid(env))) envs.push(claimUuid(env));
         repositories.set(claimUuid(repo.uuid), envs);
       }
     }
@@ -315,6 +316,20 @@ describe('the AGPL engine stays out of the product', () => {
   });
 });
 
+/**
+ * A role as the configuration means it: a listed workload role, or (read from the `pipeline` section
+ * and the account's deployment environment, as the README describes them) a pipeline role: the plan
+ * role admits every step of the pipeline's repository, the deploy role its environment's deployments.
+ */
+function configRoleOf(config: Json, account: Json, name: string): Json {
+  const listed = (account.roles ?? []).find((r: Json) => r.name === name);
+  if (listed !== undefined) return listed;
+  const repository = config.pipeline.repository.uuid;
+  if (name === (config.pipeline.planRoleName ?? 'bitbucket-plan')) return { repositories: [{ uuid: repository }] };
+  const environment = typeof account.deploymentEnvironment === 'string' ? account.deploymentEnvironment : account.deploymentEnvironment.uuid;
+  return { repositories: [{ uuid: repository, environments: [environment] }] };
+}
+
 describe('the project evaluator and iam-simulate agree with the expected decision on every synthesized role', () => {
   const totals = { cases: 0, allowed: 0, roles: 0 };
 
@@ -324,7 +339,7 @@ describe('the project evaluator and iam-simulate agree with the expected decisio
     const disagreements: string[] = [];
     for (const role of roles) {
       const configAccount = config.accounts.find((a: Json) => a.name === role.account);
-      const configRole = configAccount.roles.find((r: Json) => r.name === role.name);
+      const configRole = configRoleOf(config, configAccount, role.name);
       const meaning = roleMeaning(config, configAccount, configRole);
       for (const token of tokenCases(config, meaning)) {
         const { evaluator, engine, expected } = await decideThreeWays(role, meaning, token);

@@ -68,7 +68,7 @@ describe('token doctor decisions', () => {
     expect(roleOf(json, 'staging/bitbucket-deploy').failures).toEqual([]);
     expect(roleOf(json, 'production/bitbucket-deploy').decision).toBe('DENY');
     expect(json.token.subject).toEqual({
-      kind: 'deployment', repository: braced(EXAMPLE.infra), repositoryName: 'acme/infra', environment: braced(EXAMPLE.stagingEnv), step: braced(EXAMPLE.step),
+      kind: 'deployment', repository: braced(EXAMPLE.infra), repositoryName: 'acme/infra', environment: braced(EXAMPLE.stagingEnv), environmentName: 'Staging', step: braced(EXAMPLE.step),
     });
   });
 
@@ -77,10 +77,10 @@ describe('token doctor decisions', () => {
     const run = await runDoctor(['--token-file', token]);
 
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^ {2}ALLOW +staging\/bitbucket-deploy +arn:aws:iam::111122223333:role\/bitbucket-deploy$/m);
-    expect(run.stdout).toMatch(/^ {2}DENY +production\/bitbucket-deploy +arn:aws:iam::444455556666:role\/bitbucket-deploy$/m);
+    expect(run.stdout).toMatch(/^ {2}ALLOW +staging\/bitbucket-deploy +arn:aws:iam::111122223333:role\/bitbucket-pipeline\/bitbucket-deploy$/m);
+    expect(run.stdout).toMatch(/^ {2}DENY +production\/bitbucket-deploy +arn:aws:iam::444455556666:role\/bitbucket-pipeline\/bitbucket-deploy$/m);
     expect(run.stdout).toMatch(/SKIP +signature +NOT verified/);
-    expect(run.stdout).toMatch(/^Result: ALLOW by 3 of 5 roles: .*signature NOT verified; exit 0\)$/m);
+    expect(run.stdout).toMatch(/^Result: ALLOW by 3 of 6 roles: .*signature NOT verified; exit 0\)$/m);
     expect(run.stderr).toBe('');
   });
 
@@ -111,7 +111,7 @@ describe('token doctor decisions', () => {
     expect(run.stdout).toContain(`expected  ${braced(EXAMPLE.infra)}:${braced(EXAMPLE.stagingEnv)}:*`);
     expect(run.stdout).toContain(`actual    ${braced(EXAMPLE.infra)}:${braced(EXAMPLE.productionEnv)}:${braced(EXAMPLE.step)}`);
     expect(run.stdout).toContain(
-      `deployment environment ${braced(EXAMPLE.productionEnv)} is not one this role admits for repository ${braced(EXAMPLE.infra)} (acme/infra); it admits ${braced(EXAMPLE.stagingEnv)}`,
+      `deployment environment ${braced(EXAMPLE.productionEnv)} (Production) is not one this role admits for repository ${braced(EXAMPLE.infra)} (acme/infra); it admits ${braced(EXAMPLE.stagingEnv)} (Staging)`,
     );
   });
 
@@ -121,7 +121,7 @@ describe('token doctor decisions', () => {
 
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      `this step is not a deployment step; the role requires a deployment step of environment ${braced(EXAMPLE.productionEnv)} for repository ${braced(EXAMPLE.infra)} (acme/infra)`,
+      `this step is not a deployment step; the role requires a deployment step of environment ${braced(EXAMPLE.productionEnv)} (Production) for repository ${braced(EXAMPLE.infra)} (acme/infra)`,
     );
   });
 
@@ -210,21 +210,23 @@ describe('token doctor decisions', () => {
 
   it('admits a role limited by aws:SourceIp only with a caveat, and checks an address given with --source-ip', async () => {
     const config = exampleWith((c) => {
-      c.accounts[0].roles[0].sourceIpCidrs = ['203.0.113.0/24'];
+      c.accounts[0].roles.push({
+        name: 'ip-limited', repositories: [{ uuid: EXAMPLE.infra }], managedPolicyArns: ['arn:aws:iam::aws:policy/ViewOnlyAccess'], sourceIpCidrs: ['203.0.113.0/24'],
+      });
     });
     const env = { BITBUCKET_OIDC_CONFIG: config };
     const token = await tokenFile(claims());
-    const args = ['--token-file', token, '--account', 'staging', '--role', 'bitbucket-plan', '--json'];
+    const args = ['--token-file', token, '--account', 'staging', '--role', 'ip-limited', '--json'];
 
-    const unknown = roleOf(report(await runDoctor(args, { env })), 'staging/bitbucket-plan');
-    const inside = roleOf(report(await runDoctor([...args, '--source-ip', '203.0.113.9'], { env })), 'staging/bitbucket-plan');
+    const unknown = roleOf(report(await runDoctor(args, { env })), 'staging/ip-limited');
+    const inside = roleOf(report(await runDoctor([...args, '--source-ip', '203.0.113.9'], { env })), 'staging/ip-limited');
     const outside = await runDoctor([...args, '--source-ip', '198.51.100.7'], { env });
 
     expect(unknown.decision).toBe('ALLOW');
     expect(unknown.caveats.join()).toContain('only when the call comes from 203.0.113.0/24');
     expect(inside).toMatchObject({ decision: 'ALLOW', caveats: [] });
     expect(outside.code).toBe(1);
-    expect(roleOf(report(outside), 'staging/bitbucket-plan').failures[0].hint).toContain('"198.51.100.7" is not in 203.0.113.0/24');
+    expect(roleOf(report(outside), 'staging/ip-limited').failures[0].hint).toContain('"198.51.100.7" is not in 203.0.113.0/24');
   });
 });
 
@@ -276,7 +278,7 @@ describe('token doctor input it cannot judge (exit 2)', () => {
 
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--role "bitbucket-planner" must name a role of');
-    expect(run.stderr).toContain('bitbucket-plan (staging, production), bitbucket-deploy (staging, production), web-artifacts-upload (production)');
+    expect(run.stderr).toContain('bitbucket-plan (staging, production), bitbucket-deploy (staging, production), web-artifacts-upload (staging, production)');
   });
 
   it('refuses an unknown account, listing the accounts', async () => {
@@ -364,7 +366,7 @@ describe('token doctor sources and selection', () => {
   it('prints the ARN of the one selected role with --print-role-arn, without a token', async () => {
     const run = await runDoctor(['--print-role-arn', '--account', 'production', '--role', 'bitbucket-deploy']);
 
-    expect(run).toEqual({ code: 0, stdout: 'arn:aws:iam::444455556666:role/bitbucket-deploy', stderr: '' });
+    expect(run).toEqual({ code: 0, stdout: 'arn:aws:iam::444455556666:role/bitbucket-pipeline/bitbucket-deploy', stderr: '' });
   });
 
   it('refuses --print-role-arn when the selection is not exactly one role', async () => {

@@ -195,7 +195,8 @@ describe('scripts/terraform-oidc.sh', () => {
     buildSync({ entryPoints: [path.join(ROOT, 'explain.ts')], bundle: true, platform: 'node', target: 'node20', outfile: explainJs, logLevel: 'warning' });
     // Named as the synth names them, so the script's stack prefix cannot drift from stackName().
     for (const name of ['staging', 'production']) {
-      mkdirSync(path.join(work, 'cdktf.out', 'stacks', stackName({ name })), { recursive: true });
+      mkdirSync(path.join(work, 'cdktf.out', 'stacks', stackName({ name }, 'workload')), { recursive: true });
+      mkdirSync(path.join(work, 'cdktf.out', 'stacks', stackName({ name }, 'bootstrap')), { recursive: true });
     }
     // A stand-in terraform: logs its role, session, token file and arguments; prints a plan.
     const fake = path.join(work, 'terraform');
@@ -240,21 +241,21 @@ describe('scripts/terraform-oidc.sh', () => {
 
     expect(result.status).toBe(0);
     expect(lines.map(([arn, session, , , args]) => [arn, session, args])).toEqual([
-      ['arn:aws:iam::444455556666:role/bitbucket-plan', 'bitbucket-42-production', '-chdir=cdktf.out/stacks/bitbucket-oidc-production init -input=false -no-color'],
-      ['arn:aws:iam::444455556666:role/bitbucket-plan', 'bitbucket-42-production', '-chdir=cdktf.out/stacks/bitbucket-oidc-production plan -input=false -no-color -lock-timeout=5m'],
-      ['arn:aws:iam::111122223333:role/bitbucket-plan', 'bitbucket-42-staging', '-chdir=cdktf.out/stacks/bitbucket-oidc-staging init -input=false -no-color'],
-      ['arn:aws:iam::111122223333:role/bitbucket-plan', 'bitbucket-42-staging', '-chdir=cdktf.out/stacks/bitbucket-oidc-staging plan -input=false -no-color -lock-timeout=5m'],
+      ['arn:aws:iam::444455556666:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-production', '-chdir=cdktf.out/stacks/bitbucket-oidc-production-workload init -input=false -no-color'],
+      ['arn:aws:iam::444455556666:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-production', '-chdir=cdktf.out/stacks/bitbucket-oidc-production-workload plan -input=false -no-color -lock-timeout=5m'],
+      ['arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-staging', '-chdir=cdktf.out/stacks/bitbucket-oidc-staging-workload init -input=false -no-color'],
+      ['arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-staging', '-chdir=cdktf.out/stacks/bitbucket-oidc-staging-workload plan -input=false -no-color -lock-timeout=5m'],
     ]);
     // Terraform read the step's token from a file outside the clone, removed afterwards.
     expect(lines.every(([, , file, content]) => content === token && !file.startsWith(work) && !existsSync(file))).toBe(true);
-    expect(readFileSync(path.join(work, 'plans', 'bitbucket-oidc-staging.txt'), 'utf8')).toContain('Plan: 3 to add');
+    expect(readFileSync(path.join(work, 'plans', 'bitbucket-oidc-staging-workload.txt'), 'utf8')).toContain('Plan: 3 to add');
     // In each account: the role, then the doctor's verdict, then Terraform.
     const out = result.stdout;
-    const section = out.indexOf('== bitbucket-oidc-staging: plan as arn:aws:iam::111122223333:role/bitbucket-plan');
+    const section = out.indexOf('== bitbucket-oidc-staging-workload: plan as arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan');
     const verdict = out.indexOf('Result: ALLOW by 1 of 1 role: staging/bitbucket-plan', section);
     expect(section).toBeGreaterThan(0);
     expect(verdict).toBeGreaterThan(section);
-    expect(out.indexOf('terraform -chdir=cdktf.out/stacks/bitbucket-oidc-staging init', section)).toBeGreaterThan(verdict);
+    expect(out.indexOf('terraform -chdir=cdktf.out/stacks/bitbucket-oidc-staging-workload init', section)).toBeGreaterThan(verdict);
   });
 
   it('applies only the deployment\'s account, with its deploy role', async () => {
@@ -263,10 +264,10 @@ describe('scripts/terraform-oidc.sh', () => {
 
     expect(result.status).toBe(0);
     expect(log().map((l) => l.split('|')[4])).toEqual([
-      '-chdir=cdktf.out/stacks/bitbucket-oidc-staging init -input=false -no-color',
-      '-chdir=cdktf.out/stacks/bitbucket-oidc-staging apply -input=false -no-color -lock-timeout=5m -auto-approve',
+      '-chdir=cdktf.out/stacks/bitbucket-oidc-staging-workload init -input=false -no-color',
+      '-chdir=cdktf.out/stacks/bitbucket-oidc-staging-workload apply -input=false -no-color -lock-timeout=5m -auto-approve',
     ]);
-    expect(log()[0].split('|')[0]).toBe('arn:aws:iam::111122223333:role/bitbucket-deploy');
+    expect(log()[0].split('|')[0]).toBe('arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-deploy');
   });
 
   it('stops before Terraform, with the doctor\'s reason, when the role would refuse the token', async () => {

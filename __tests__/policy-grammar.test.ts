@@ -9,6 +9,8 @@ import { readPolicyDocument } from '../src/iam/grammar';
 import { ConfigError, validateConfig } from '../src/config/validate';
 
 const REPO = '96397bd0-02f7-409e-80c1-d99c0344747a';
+/** A deployment environment, so that the role's permissions raise no finding for every-step trust. */
+const ENV = '74c10e16-5478-4362-8e1b-117147a4112f';
 const ROLE = 'accounts[0].roles[0]';
 
 function config(inlinePolicies: unknown): any {
@@ -16,7 +18,7 @@ function config(inlinePolicies: unknown): any {
     workspace: 'acme',
     workspaceUuid: '4ccef084-b141-4ed8-8a6d-f7ee786f4016',
     state: { bucket: 'acme-state', region: 'eu-west-1' },
-    accounts: [{ name: 'production', accountId: '123456789012', region: 'eu-west-1', roles: [{ name: 'deploy', repositories: [{ uuid: REPO }], inlinePolicies }] }],
+    accounts: [{ name: 'production', accountId: '123456789012', region: 'eu-west-1', roles: [{ name: 'deploy', repositories: [{ uuid: REPO, environments: [ENV] }], inlinePolicies }] }],
   };
 }
 
@@ -132,14 +134,15 @@ describe('the IAM policy grammar', () => {
   });
 
   it('takes actions as service:Action with * and ? wildcards', () => {
-    expect(problemsOf({ p: policy(allow({ Action: ['s3:Get*', 'ec2:Describe?pc*', '*'] })) })).toEqual([]);
+    expect(problemsOf({ p: policy(allow({ Action: ['s3:Get*', 'ec2:Describe?pc*'] })) })).toEqual([]);
+    expect(readPolicyDocument('p', policy(allow({ Action: '*' })), () => undefined)).toBeDefined();
     expect(problemOf(policy(allow({ Action: ['s3:GetObject', 'GetObject'] })))).toMatchObject({ at: '.Statement[0].Action[1]', message: expect.stringContaining('service:Action') });
     expect(problemOf(policy(allow({ Action: [] }))).message).toContain('a string or a non-empty list of actions');
     expect(problemOf(policy(allow({ Action: [7] }))).at).toBe('.Statement[0].Action[0]');
   });
 
   it('takes resources as * or ARNs', () => {
-    expect(problemsOf({ p: policy(allow({ Resource: ['*', 'arn:aws-cn:s3:::b/*', 'arn:aws:iam::${aws:PrincipalAccount}:role/x'] })) })).toEqual([]);
+    expect(problemsOf({ p: policy(allow({ Action: 's3:ListBucket', Resource: ['*', 'arn:aws-cn:s3:::b/*', 'arn:aws:iam::${aws:PrincipalAccount}:role/x'] })) })).toEqual([]);
     expect(problemOf(policy(allow({ Resource: 'acme-bucket' })))).toMatchObject({ at: '.Statement[0].Resource', message: expect.stringContaining('be * or an ARN') });
     expect(problemOf(policy(allow({ Resource: 'arn:aws' }))).at).toBe('.Statement[0].Resource');
   });

@@ -165,7 +165,8 @@ describe('every synthesized trust policy, over generated configurations', () => 
           expect(code).toBe(0);
           return tree(outdir);
         });
-        expect(Object.keys(outputs[0]).filter((f) => f.endsWith('cdk.tf.json'))).toHaveLength(config.accounts.length);
+        // A bootstrap and a workload stack per account.
+        expect(Object.keys(outputs[0]).filter((f) => f.endsWith('cdk.tf.json'))).toHaveLength(config.accounts.length * 2);
         expect(outputs[1]).toEqual(outputs[0]);
       }), { numRuns: 5 });
     } finally {

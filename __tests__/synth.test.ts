@@ -2,11 +2,12 @@
  * The synth entry point as a user runs it: exit codes, what it writes, and what it says.
  * It runs in-process (the same code `npm run synth` bundles) with a temporary output directory.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { spawnSync } from 'child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { parse as parseHcl } from '@cdktf/hcl2json';
-import { synthesize } from '../src/synth';
+import { main, synthesize, SynthOptions } from '../src/synth';
 import { exampleConfig, ROOT } from './support/synth';
 
 let work: string;
@@ -15,12 +16,15 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(work, { recursive: true, force: true }));
 
-function run(env: NodeJS.ProcessEnv) {
+function run(env: NodeJS.ProcessEnv, options: SynthOptions = { outdir: path.join(work, 'cdktf.out') }, entry = synthesize) {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const code = synthesize({ env, cwd: work, outdir: path.join(work, 'cdktf.out'), stdout: (l) => stdout.push(l), stderr: (l) => stderr.push(l) });
+  const code = entry({ env, cwd: work, stdout: (l) => stdout.push(l), stderr: (l) => stderr.push(l), ...options });
   return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
 }
+
+/** What a stack trace looks like in output. */
+const STACK_FRAME = /^\s+at .+[(:]\d+/m;
 
 function writeConfig(config: unknown, name = 'config.json'): string {
   const file = path.join(work, name);
@@ -34,9 +38,12 @@ describe('npm run synth', () => {
   it('synthesizes the bundled example when BITBUCKET_OIDC_CONFIG is unset, and says so', () => {
     const { code, stdout, stderr } = run({});
     expect(code).toBe(0);
-    expect(stacksWritten()).toEqual(['bitbucket-oidc-production', 'bitbucket-oidc-staging']);
+    expect(stacksWritten()).toEqual([
+      'bitbucket-oidc-production-bootstrap', 'bitbucket-oidc-production-workload', 'bitbucket-oidc-staging-bootstrap', 'bitbucket-oidc-staging-workload',
+    ]);
     expect(stderr).toMatch(/BITBUCKET_OIDC_CONFIG is not set, so the bundled example .* is used/);
-    expect(stdout).toContain('bitbucket-oidc-production: account 444455556666, creates the OIDC provider, roles bitbucket-plan, bitbucket-deploy, web-artifacts-upload');
+    expect(stdout).toContain('bitbucket-oidc-production-bootstrap: account 444455556666 (apply as an administrator), creates the OIDC provider, creates the boundary bitbucket-workload-boundary, pipeline roles bitbucket-plan, bitbucket-deploy');
+    expect(stdout).toContain('bitbucket-oidc-production-workload: account 444455556666 (the pipeline applies it), roles web-artifacts-upload under /bitbucket/');
   });
 
   it('reads the configuration named by BITBUCKET_OIDC_CONFIG, relative to the working directory', () => {
@@ -46,7 +53,7 @@ describe('npm run synth', () => {
     const { code, stderr } = run({ BITBUCKET_OIDC_CONFIG: 'mine.json' });
     expect(code).toBe(0);
     expect(stderr).not.toContain('bundled example');
-    expect(stacksWritten()).toEqual(['bitbucket-oidc-staging']);
+    expect(stacksWritten()).toEqual(['bitbucket-oidc-staging-bootstrap', 'bitbucket-oidc-staging-workload']);
   });
 
   it('removes stacks of accounts no longer in the configuration', () => {
@@ -74,7 +81,7 @@ describe('npm run synth', () => {
 
   it('removes the stacks of an earlier run when the configuration is invalid, so they cannot be deployed by mistake', () => {
     expect(run({}).code).toBe(0);
-    expect(stacksWritten()).toHaveLength(2);
+    expect(stacksWritten()).toHaveLength(4);
     const { code, stderr } = run({ BITBUCKET_OIDC_CONFIG: writeConfig('{}') });
     expect(code).toBe(1);
     expect(stderr).toMatch(/the previous stacks in .*stacks were removed/);
@@ -95,10 +102,156 @@ describe('npm run synth', () => {
     const config = exampleConfig();
     delete config.accounts[0].roles[0].repositories;
     config.accounts[0].roles[0].allowAllRepositories = true;
+    // Every step of every repository may then assume it: the finding on its writes is accepted here.
+    config.accounts[0].roles[0].suppressions = [{ rule: 'BBOIDC-IAM2', reason: 'test: only the warning is looked at' }];
     const { code, stderr } = run({ BITBUCKET_OIDC_CONFIG: writeConfig(config) });
     expect(code).toBe(0);
-    expect(stderr).toContain('warning: role "bitbucket-plan" trusts EVERY repository of the workspace');
+    expect(stderr).toContain('warning: role "web-artifacts-upload" trusts EVERY repository of the workspace');
   });
+});
+
+describe('under the cdktf CLI (cdktf synth|diff|deploy)', () => {
+  // The CLI runs the app with this context; it lists stacks/ before and deletes what the new manifest lacks after.
+  const CLI_ENV = { CDKTF_CONTEXT_JSON: JSON.stringify({ cdktfRelativeModules: ['./'] }) };
+
+  it('empties the folders of earlier stacks but leaves them for the CLI, which deletes those of removed accounts itself', () => {
+    expect(run({}).code).toBe(0);
+    const stacks = path.join(work, 'cdktf.out', 'stacks');
+    const [kept] = stacksWritten();
+    mkdirSync(path.join(stacks, 'bitbucket-oidc-removed'));
+    writeFileSync(path.join(stacks, 'bitbucket-oidc-removed', 'cdk.tf.json'), '{}');
+    writeFileSync(path.join(stacks, kept, 'cdk.tf'), '# from an earlier --hcl run\n');
+
+    expect(run(CLI_ENV).code).toBe(0);
+    expect(stacksWritten()).toContain('bitbucket-oidc-removed');
+    expect(readdirSync(path.join(stacks, 'bitbucket-oidc-removed'))).toEqual([]);
+    expect(readdirSync(path.join(stacks, kept))).toContain('cdk.tf.json');
+    expect(readdirSync(path.join(stacks, kept))).not.toContain('cdk.tf');
+  });
+
+  it('runs `cdktf synth` after an account was removed from the configuration (the CLI used to fail with ENOENT, lstat)', () => {
+    const outdir = path.join(work, 'cdktf.out');
+    const config = exampleConfig();
+    const removed = config.accounts[config.accounts.length - 1];
+    const stacksOfRemoved = () => stacksWritten().filter((stack) => stack.startsWith(`bitbucket-oidc-${removed.name}`));
+    expect(run({ BITBUCKET_OIDC_CONFIG: writeConfig(config) }).code).toBe(0);
+    expect(stacksOfRemoved().length).toBeGreaterThan(0);
+    config.accounts.pop();
+
+    const cli = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'cdktf'), ['synth', '--output', outdir], {
+      cwd: ROOT,
+      env: { ...process.env, BITBUCKET_OIDC_CONFIG: writeConfig(config), CHECKPOINT_DISABLE: '1', CI: '1' },
+      encoding: 'utf8',
+    });
+    expect(`${cli.stdout}${cli.stderr}`).not.toContain('ENOENT');
+    expect(cli.status).toBe(0);
+    expect(stacksWritten().length).toBeGreaterThan(0);
+    expect(stacksOfRemoved()).toEqual([]);
+    expect(stacksWritten().every((stack) => existsSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json')))).toBe(true);
+  }, 60_000);
+});
+
+describe('errors are messages, not stack traces', () => {
+  it('names the missing parent of the output folder and what to do, and writes nothing', () => {
+    const outdir = path.join(work, 'missing', 'cdktf.out');
+    const { code, stdout, stderr } = run({ CDKTF_OUTDIR: outdir }, {});
+    expect(code).toBe(1);
+    expect(stderr).toContain(`error: the output folder ${outdir} (CDKTF_OUTDIR) cannot be created: its parent folder ${path.dirname(outdir)} does not exist`);
+    expect(stderr).toContain(`mkdir -p ${path.dirname(outdir)}`);
+    expect(stderr).toContain('Nothing was synthesized.');
+    expect(stdout).toBe('');
+    expect(existsSync(path.dirname(outdir))).toBe(false);
+  });
+
+  it('says so when the output folder is a file', () => {
+    const outdir = writeConfig('not a folder', 'cdktf.out');
+    const { code, stderr } = run({}, { outdir });
+    expect(code).toBe(1);
+    expect(stderr).toContain(`error: the output folder ${outdir} is a file, not a folder. Remove the file or set CDKTF_OUTDIR to a folder.`);
+    expect(readFileSync(outdir, 'utf8')).toBe('not a folder');
+  });
+
+  it('says so when the output folder cannot be written', () => {
+    // root may write anywhere chmod forbids; sysfs refuses new folders to root too.
+    const isRoot = process.getuid?.() === 0;
+    const parent = isRoot ? '/sys' : path.join(work, 'read-only');
+    if (!isRoot) {
+      mkdirSync(parent);
+      chmodSync(parent, 0o555);
+    }
+    const outdir = path.join(parent, 'cdktf.out');
+    try {
+      const { code, stderr } = run({ CDKTF_OUTDIR: outdir }, {});
+      expect(code).toBe(1);
+      expect(stderr).toMatch(new RegExp(`^error: cannot write to ${outdir} \\((EACCES|EPERM): permission denied|EROFS: read-only file system\\)`, 'm'));
+      expect(stderr).toContain('set CDKTF_OUTDIR to a folder');
+      expect(stderr).not.toMatch(STACK_FRAME);
+    } finally {
+      if (!isRoot) chmodSync(parent, 0o755);
+    }
+  });
+
+  it('says so when the configuration path is a folder', () => {
+    mkdirSync(path.join(work, 'config'));
+    const { code, stderr } = run({ BITBUCKET_OIDC_CONFIG: 'config' });
+    expect(code).toBe(1);
+    expect(stderr).toContain(`error: 1 problem in ${path.join(work, 'config')}:`);
+    expect(stderr).toContain('cannot be read (EISDIR); set BITBUCKET_OIDC_CONFIG to the path of your configuration file');
+    expect(stderr).not.toMatch(STACK_FRAME);
+  });
+
+  it('turns an unexpected exception into one line asking for a bug report, with the stack trace only under DEBUG', () => {
+    const failing: SynthOptions = { outdir: path.join(work, 'cdktf.out'), stdout: () => { throw new TypeError('boom\nsecond line'); } };
+    const quiet = run({}, failing, main);
+    expect(quiet.code).toBe(1);
+    expect(quiet.stderr).toContain('error: the synth failed unexpectedly: TypeError: boom (...)\nThis is a bug, please report it with the output of the same command run with DEBUG=1.');
+    expect(quiet.stderr).not.toMatch(STACK_FRAME);
+
+    const debug = run({ DEBUG: '1' }, failing, main);
+    expect(debug.code).toBe(1);
+    expect(debug.stderr).toMatch(STACK_FRAME);
+    expect(debug.stderr).toContain('second line');
+    expect(debug.stderr).toContain('This is a bug, please report it with the output above.');
+  });
+
+  it('main.ts, run as `npm run synth` runs it, prints the message and exits 1', () => {
+    const outdir = path.join(work, 'missing', 'cdktf.out');
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'synth.js')], { cwd: work, env: { ...process.env, CDKTF_OUTDIR: outdir }, encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`error: the output folder ${outdir} (CDKTF_OUTDIR) cannot be created`);
+    expect(result.stderr).not.toMatch(STACK_FRAME);
+  }, 30_000);
+});
+
+describe('scripts/synth.js, the launcher of npm run synth and cdktf.json', () => {
+  // A copy of the sources (node_modules linked), so the test may edit them.
+  let project: string;
+  beforeEach(() => {
+    project = path.join(work, 'project');
+    for (const entry of ['main.ts', 'src', 'config', 'scripts', 'tsconfig.json', 'package.json']) {
+      cpSync(path.join(ROOT, entry), path.join(project, entry), { recursive: true });
+    }
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
+  });
+  const launch = () => spawnSync(process.execPath, ['scripts/synth.js'], { cwd: project, env: { ...process.env, CDKTF_OUTDIR: path.join(work, 'out') }, encoding: 'utf8' });
+  const bundleTime = () => statSync(path.join(project, 'dist', 'main.js')).mtimeMs;
+
+  it('builds the bundle when missing, reuses it while no input changes, and rebuilds when a source changes', () => {
+    const first = launch();
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain('creates the OIDC provider');
+    const built = bundleTime();
+
+    expect(launch().status).toBe(0);
+    expect(bundleTime()).toBe(built);
+
+    const source = path.join(project, 'src', 'synth.ts');
+    writeFileSync(source, readFileSync(source, 'utf8').replace("'creates the OIDC provider'", "'CREATES the OIDC provider'"));
+    const edited = launch();
+    expect(edited.status).toBe(0);
+    expect(edited.stdout).toContain('CREATES the OIDC provider');
+    expect(bundleTime()).not.toBe(built);
+  }, 30_000);
 });
 
 describe('HCL output (cdktf synth --hcl, the exit ramp to plain Terraform)', () => {
@@ -112,15 +265,15 @@ describe('HCL output (cdktf synth --hcl, the exit ramp to plain Terraform)', () 
 
   it('is valid HCL that carries the same backend, version constraint and trust policies as the JSON', async () => {
     expect(run({}).code).toBe(0);
-    const hcl = readFileSync(path.join(work, 'cdktf.out', 'stacks', 'bitbucket-oidc-production', 'cdk.tf'), 'utf8');
+    const hcl = readFileSync(path.join(work, 'cdktf.out', 'stacks', 'bitbucket-oidc-production-bootstrap', 'cdk.tf'), 'utf8');
     const parsed = await parseHcl('cdk.tf', hcl);
 
     expect(parsed.terraform[0].required_version).toBe('>= 1.10');
-    expect(parsed.terraform[0].backend.s3[0]).toMatchObject({ encrypt: true, use_lockfile: true, key: 'bitbucket-oidc/production.tfstate' });
+    expect(parsed.terraform[0].backend.s3[0]).toMatchObject({ encrypt: true, use_lockfile: true, key: 'bitbucket-oidc/production/bootstrap.tfstate' });
 
     delete process.env.SYNTH_HCL_OUTPUT;
     expect(run({}).code).toBe(0);
-    const json = JSON.parse(readFileSync(path.join(work, 'cdktf.out', 'stacks', 'bitbucket-oidc-production', 'cdk.tf.json'), 'utf8'));
+    const json = JSON.parse(readFileSync(path.join(work, 'cdktf.out', 'stacks', 'bitbucket-oidc-production-bootstrap', 'cdk.tf.json'), 'utf8'));
     for (const [id, role] of Object.entries<any>(json.resource.aws_iam_role)) {
       expect(JSON.parse(parsed.resource.aws_iam_role[id][0].assume_role_policy)).toEqual(JSON.parse(role.assume_role_policy));
     }
@@ -128,7 +281,7 @@ describe('HCL output (cdktf synth --hcl, the exit ramp to plain Terraform)', () 
 
   it('writes depends_on as bare references, not the deprecated quoted form', () => {
     expect(run({}).code).toBe(0);
-    const hcl = readFileSync(path.join(work, 'cdktf.out', 'stacks', 'bitbucket-oidc-production', 'cdk.tf'), 'utf8');
+    const hcl = readFileSync(path.join(work, 'cdktf.out', 'stacks', 'bitbucket-oidc-production-bootstrap', 'cdk.tf'), 'utf8');
     expect(hcl).toMatch(/depends_on = \[\s*aws_iam_openid_connect_provider\.[\w-]+,\s*\]/);
     expect(hcl).not.toMatch(/^\s*\d+ = "/m);
   });

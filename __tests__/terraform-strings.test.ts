@@ -28,7 +28,7 @@ function trickyConfig(): any {
       roles: [{
         name: 'home',
         description: 'Says "hi" with ${not-a-reference}, %{ not-a-directive } and a \\ backslash\non two lines',
-        repositories: [{ uuid: REPO }],
+        repositories: [{ uuid: REPO, environments: ['74c10e16-5478-4362-8e1b-117147a4112f'] }],
         inlinePolicies: {
           home: {
             Version: '2012-10-17',
@@ -46,7 +46,7 @@ function trickyConfig(): any {
 }
 
 /** Synthesizes a configuration as JSON and as HCL; returns both files' text. */
-function synthBoth(input: unknown): { json: any; hcl: string } {
+function synthBoth(input: unknown, kind: 'bootstrap' | 'workload' = 'workload'): { json: any; hcl: string } {
   const { config } = validateConfig(input, 'test config');
   const dir = mkdtempSync(path.join(tmpdir(), 'bitbucket-oidc-strings-'));
   const previous = process.env.SYNTH_HCL_OUTPUT;
@@ -54,7 +54,7 @@ function synthBoth(input: unknown): { json: any; hcl: string } {
     buildApp(config, { outdir: path.join(dir, 'json') }).app.synth();
     process.env.SYNTH_HCL_OUTPUT = 'true';
     buildApp(config, { outdir: path.join(dir, 'hcl') }).app.synth();
-    const stack = path.join('stacks', 'bitbucket-oidc-production');
+    const stack = path.join('stacks', `bitbucket-oidc-production-${kind}`);
     return {
       json: JSON.parse(readFileSync(path.join(dir, 'json', stack, 'cdk.tf.json'), 'utf8')),
       hcl: readFileSync(path.join(dir, 'hcl', stack, 'cdk.tf'), 'utf8'),
@@ -83,6 +83,7 @@ describe('template escaping', () => {
 
 describe('literal strings in the synthesized JSON', () => {
   const { json } = synthBoth(trickyConfig());
+  const bootstrapJson = synthBoth(trickyConfig(), 'bootstrap').json;
   const role = Object.values<any>(json.resource.aws_iam_role)[0];
   const inline = Object.values<any>(json.resource.aws_iam_role_policy)[0];
 
@@ -94,25 +95,27 @@ describe('literal strings in the synthesized JSON', () => {
 
   it('escapes the description and the custom audience in the provider and the trust policy', () => {
     expect(role.description).toBe('Says "hi" with $${not-a-reference}, %%{ not-a-directive } and a \\ backslash\non two lines');
-    const provider = Object.values<any>(json.resource.aws_iam_openid_connect_provider)[0];
+    const provider = Object.values<any>(bootstrapJson.resource.aws_iam_openid_connect_provider)[0];
     expect(provider.client_id_list).toContain('custom-$${audience}');
     expect(role.assume_role_policy).toContain('custom-$${audience}');
   });
 });
 
 describe('the HCL export', () => {
-  const { json, hcl } = synthBoth(trickyConfig());
+  const stacks = [synthBoth(trickyConfig()), synthBoth(trickyConfig(), 'bootstrap')];
 
   it('parses, and every attribute of every resource holds the same string as the JSON', async () => {
-    const parsed: any = await parseHcl('cdk.tf', hcl);
     let compared = 0;
-    for (const [type, resources] of Object.entries<any>(json.resource)) {
-      for (const [name, attributes] of Object.entries<any>(resources)) {
-        const fromHcl = parsed.resource[type][name][0];
-        for (const [attribute, value] of Object.entries<any>(attributes)) {
-          if (attribute === '//' || attribute === 'depends_on') continue;
-          expect({ [attribute]: fromHcl[attribute] }).toEqual({ [attribute]: value });
-          compared++;
+    for (const { json, hcl } of stacks) {
+      const parsed: any = await parseHcl('cdk.tf', hcl);
+      for (const [type, resources] of Object.entries<any>(json.resource)) {
+        for (const [name, attributes] of Object.entries<any>(resources)) {
+          const fromHcl = parsed.resource[type][name][0];
+          for (const [attribute, value] of Object.entries<any>(attributes)) {
+            if (attribute === '//' || attribute === 'depends_on') continue;
+            expect({ [attribute]: fromHcl[attribute] }).toEqual({ [attribute]: value });
+            compared++;
+          }
         }
       }
     }

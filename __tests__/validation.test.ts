@@ -62,9 +62,9 @@ describe('a valid configuration', () => {
     expect(resolved.accounts[0].roles[0].repositories[0].uuid).toBe(REPO);
   });
 
-  it('applies the defaults: path /, one hour sessions, state key prefix bitbucket-oidc, 2048-character quota', () => {
+  it('applies the defaults: path /bitbucket/, one hour sessions, state key prefix bitbucket-oidc, 2048-character quota', () => {
     const { config } = validateConfig(base());
-    expect(config.accounts[0].roles[0]).toMatchObject({ path: '/', maxSessionDurationSeconds: 3600, managedPolicyArns: [] });
+    expect(config.accounts[0].roles[0]).toMatchObject({ path: '/bitbucket/', maxSessionDurationSeconds: 3600, managedPolicyArns: [] });
     expect(config.state.keyPrefix).toBe('bitbucket-oidc');
     expect(config.trustPolicyMaxSize).toBe(2048);
   });
@@ -156,7 +156,7 @@ describe('workspace rules', () => {
   it('warns beyond Bitbucket’s 10 custom audiences without refusing', () => {
     const config = base();
     config.audiences = Array.from({ length: 11 }, (_, i) => `api://audience-${i}`);
-    expect(validateConfig(config).warnings).toEqual([expect.stringContaining('Bitbucket allows at most 10')]);
+    expect(validateConfig(config).warnings).toContainEqual(expect.stringContaining('Bitbucket allows at most 10'));
   });
   it('refuses malformed thumbprints and more than five', () => {
     expectProblem((c) => (c.thumbprints = ['abc']), 'thumbprints[0]', '40 hexadecimal');
@@ -226,7 +226,7 @@ describe('role rules', () => {
     const config = base();
     delete role(config).repositories;
     role(config).allowAllRepositories = true;
-    expect(validateConfig(config).warnings).toEqual([expect.stringContaining('trusts EVERY repository of the workspace')]);
+    expect(validateConfig(config).warnings).toContainEqual(expect.stringContaining('trusts EVERY repository of the workspace'));
   });
   it('refuses allowAllRepositories together with repositories', () => {
     expectProblem((c) => (role(c).allowAllRepositories = true), `${path}.repositories`, 'must be omitted when allowAllRepositories is true');
@@ -264,13 +264,18 @@ describe('role rules', () => {
     expectProblem((c) => (role(c).maxSessionDurationSeconds = 3599), `${path}.maxSessionDurationSeconds`, 'from 3600 to 43200');
     expectProblem((c) => (role(c).maxSessionDurationSeconds = 43201), `${path}.maxSessionDurationSeconds`, 'from 3600 to 43200');
   });
-  it('refuses a malformed permissions boundary ARN', () => {
-    expectProblem((c) => (role(c).permissionsBoundaryArn = 'arn:aws:iam::123456789012:role/boundary'), `${path}.permissionsBoundaryArn`, 'managed policy ARN');
+  it('refuses the retired permissionsBoundaryArn, naming the account setting that replaced it', () => {
+    expectProblem((c) => (role(c).permissionsBoundaryArn = 'arn:aws:iam::123456789012:policy/boundary'), `${path}.permissionsBoundaryArn`, 'is no longer a role setting', 'accounts[].permissionsBoundary');
   });
-  it('takes paths that start and end with /', () => {
+  it('takes paths that start and end with /, under the account\'s workload path', () => {
     expectValid((c) => (role(c).path = '/bitbucket/deploy/'));
-    expectProblem((c) => (role(c).path = 'bitbucket'), `${path}.path`, 'start and end with /');
-    expectProblem((c) => (role(c).path = '/bitbucket'), `${path}.path`, 'start and end with /');
+    expectProblem((c) => (role(c).path = '/other/'), `${path}.path`, 'must lie under the account\'s workloadPath "/bitbucket/"');
+    expectValid((c) => {
+      c.accounts[0].workloadPath = '/apps/';
+      role(c).path = '/apps/web/';
+    });
+    expect(problems((c) => (role(c).path = 'bitbucket'))[0].message).toContain('start and end with /');
+    expect(problems((c) => (role(c).path = '/bitbucket'))[0].message).toContain('start and end with /');
   });
   it('refuses a description over 1000 characters', () => {
     expectValid((c) => (role(c).description = 'd'.repeat(1000)));

@@ -1,8 +1,13 @@
 /**
- * `npm run bench`: median wall time and peak RSS of the synth (`node dist/main.js`, as the pipeline
- * runs it) for the bundled example and for generated configurations of 10, 100 and 1,000 roles spread
- * over several accounts, side by side with the floor (an empty CDKTF app loading the same modules, see
- * `floor.ts`), and the wall time of `npm test`. Prints a table and writes `bench-results/latest.json`.
+ * `npm run bench`: median wall time and peak RSS of the synth bundle (`node dist/main.js`) for the
+ * bundled example and for generated configurations of 10, 100 and 1,000 roles spread over several
+ * accounts, side by side with the floor (an empty CDKTF app loading the same modules, see `floor.ts`);
+ * `npm run --silent synth` as a user runs it, side by side with the seed's AWS CDK app
+ * (`../shared/anchors/seed-cdk`, when present); and the wall time of `npm test`. Prints tables and
+ * writes `bench-results/latest.json`.
+ *
+ * The seed is copied to `../seed-cdk-bench` (next to this project, never inside it), installed with
+ * `npm ci` and compiled with `tsc` once; later runs reuse that copy while its sources equal the anchor's.
  *
  * Method: each command is run once to warm the file cache (and its output checked: the expected
  * number of stacks and roles), then `--runs` rounds (default 5) run every command once each, so load
@@ -11,11 +16,11 @@
  * set size as reported by `/usr/bin/time -f %M` (or, where that binary is missing, by
  * `process.resourceUsage().maxRSS` read in the child through a `--require` hook).
  *
- * Options: --runs N, --skip-test (leave out `npm test`), --check (exit 1 when a target is missed).
+ * Options: --runs N, --skip-test (leave out `npm test`), --skip-seed, --check (exit 1 when a target
+ * is missed).
  */
 import { spawnSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import { builtinModules } from 'module';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { build } from 'esbuild';
@@ -26,10 +31,16 @@ const TIME = '/usr/bin/time';
 const args = process.argv.slice(2);
 const RUNS = args.includes('--runs') ? Math.max(1, Number(args[args.indexOf('--runs') + 1]) || 5) : 5;
 const SKIP_TEST = args.includes('--skip-test');
+const SKIP_SEED = args.includes('--skip-seed');
 const CHECK = args.includes('--check');
 
-/** The targets of issue 4, on a 2-core machine. */
-const TARGETS = { exampleOverFloor: 1.5, thousandRolesMs: 3000, thousandRolesMb: 300, npmTestMs: 60000 };
+/** The seed's AWS CDK app, and where the benchmark keeps a built copy of it. */
+const SEED_SOURCE = path.resolve(ROOT, '..', 'shared', 'anchors', 'seed-cdk');
+const SEED_COPY = path.resolve(ROOT, '..', 'seed-cdk-bench');
+const SEED_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'main.ts'];
+
+/** The targets, on a 2-core machine; `npmSynthOverSeed`: `npm run synth` within 0.2x the seed's app. */
+const TARGETS = { exampleOverFloor: 1.5, thousandRolesMs: 3000, thousandRolesMb: 300, npmTestMs: 60000, npmSynthOverSeed: 0.2 };
 
 interface Sample {
   readonly ms: number;
@@ -62,29 +73,74 @@ if (!useTime) {
   writeFileSync(RSS_HOOK, "process.on('exit', () => require('fs').writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)));\n");
 }
 
-/** Runs a command once; returns its wall time and peak RSS, or throws when it fails. */
-function measure(command: string, commandArgs: string[], env: NodeJS.ProcessEnv, scratch: string): Sample {
+/** A command of the benchmark: what runs, where, and what it must write. */
+interface Command {
+  readonly name: string;
+  readonly roles: number;
+  readonly accounts: number;
+  readonly command: string;
+  readonly args: string[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly check: () => string | undefined;
+}
+
+/** Runs a command once; returns its wall time and peak RSS (NaN where unknown), or throws when it fails. */
+function measure(command: string, commandArgs: string[], env: NodeJS.ProcessEnv, scratch: string, cwd = ROOT): Sample {
   const rssFile = path.join(scratch, `rss-${process.hrtime.bigint()}`);
   const [file, argv] = useTime
     ? [TIME, ['-f', '%M', '-o', rssFile, command, ...commandArgs]]
     : [command, command === process.execPath ? ['--require', RSS_HOOK, ...commandArgs] : commandArgs];
   const start = process.hrtime.bigint();
-  const result = spawnSync(file, argv, { cwd: ROOT, env: { ...process.env, ...env, BENCH_RSS_FILE: rssFile }, encoding: 'utf8' });
+  const result = spawnSync(file, argv, { cwd, env: { ...process.env, ...env, BENCH_RSS_FILE: rssFile }, encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) {
     throw new Error(`${command} ${commandArgs.join(' ')} exited ${result.status}:\n${result.stderr}${result.stdout}`);
   }
-  const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+  const kb = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) : NaN;
   return { ms, rssMb: kb / 1024 };
 }
 
-/** The external (non-built-in) modules a bundle of `entry` loads. */
-async function externals(entry: string): Promise<string[]> {
-  const result = await build({ entryPoints: [entry], bundle: true, platform: 'node', packages: 'external', write: false, metafile: true, logLevel: 'silent' });
-  const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
-  const paths = Object.values(result.metafile.inputs).flatMap((input) => input.imports.filter((i) => i.external).map((i) => i.path));
-  // Relative paths listed as external are type-only imports esbuild dropped: not loaded.
-  return [...new Set(paths.filter((p) => !builtins.has(p) && !p.startsWith('.')))].sort();
+/** The esbuild options of the synth bundle, as `scripts/synth.js` recorded them when it built `dist/main.js`. */
+function synthBuildOptions(): Record<string, unknown> {
+  const stamp = path.join(ROOT, 'dist', 'main.js.inputs.json');
+  if (!existsSync(stamp)) throw new Error('dist/main.js.inputs.json is missing: run the benchmark with `npm run bench`, which builds the synth');
+  const { entryPoints, ...options } = JSON.parse(JSON.parse(readFileSync(stamp, 'utf8')).options) as Record<string, unknown>;
+  return options;
+}
+
+/** The files of node_modules a bundle of `entry` contains (both bundles must load the same code). */
+async function packageFiles(entry: string): Promise<string[]> {
+  const result = await build({ ...synthBuildOptions(), entryPoints: [entry], absWorkingDir: ROOT, write: false, metafile: true, logLevel: 'silent' });
+  return Object.keys(result.metafile.inputs).filter((file) => file.includes('node_modules/')).sort();
+}
+
+/**
+ * A built copy of the seed's AWS CDK app, or why there is none. The copy is reused while its
+ * package.json, package-lock.json, tsconfig.json and main.ts equal the anchor's and it holds the build.
+ */
+function prepareSeed(): { dir: string } | { reason: string } {
+  if (SKIP_SEED) return { reason: 'left out (--skip-seed)' };
+  if (!existsSync(path.join(SEED_SOURCE, 'main.ts'))) return { reason: `${path.relative(ROOT, SEED_SOURCE)} is absent` };
+  const same = (file: string) => existsSync(path.join(SEED_COPY, file)) && readFileSync(path.join(SEED_COPY, file)).equals(readFileSync(path.join(SEED_SOURCE, file)));
+  if (SEED_FILES.every(same) && existsSync(path.join(SEED_COPY, 'dist', 'main.js')) && existsSync(path.join(SEED_COPY, 'node_modules', 'aws-cdk-lib', 'package.json'))) {
+    return { dir: SEED_COPY };
+  }
+  process.stderr.write(`bench: building the seed in ${SEED_COPY} (npm ci, tsc; once) ...\n`);
+  const building = `${SEED_COPY}.${process.pid}.tmp`;
+  try {
+    cpSync(SEED_SOURCE, building, { recursive: true, filter: (source) => !/[\\/](node_modules|dist|cdk\.out)$/.test(source) });
+    for (const [command, commandArgs] of [['npm', ['ci', '--no-audit', '--no-fund']], [process.execPath, [path.join('node_modules', 'typescript', 'bin', 'tsc')]]] as const) {
+      const result = spawnSync(command, commandArgs, { cwd: building, encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`${path.basename(command)} ${commandArgs.join(' ')} exited ${result.status}: ${`${result.stderr}${result.stdout}`.trim().split('\n').slice(-3).join(' ')}`);
+    }
+    rmSync(SEED_COPY, { recursive: true, force: true });
+    renameSync(building, SEED_COPY);
+    return { dir: SEED_COPY };
+  } catch (error) {
+    rmSync(building, { recursive: true, force: true });
+    return { reason: `could not be built: ${(error as Error).message}` };
+  }
 }
 
 /** Counts the stacks and roles a synth wrote, to check the benchmark measured real work. */
@@ -92,7 +148,9 @@ function countOutput(outdir: string): { stacks: number; roles: number } {
   const stacksDir = path.join(outdir, 'stacks');
   const stacks = readdirSync(stacksDir);
   const roles = stacks.reduce((sum, stack) => {
-    const json = JSON.parse(readFileSync(path.join(stacksDir, stack, 'cdk.tf.json'), 'utf8'));
+    const file = path.join(stacksDir, stack, 'cdk.tf.json');
+    if (!existsSync(file)) return sum;
+    const json = JSON.parse(readFileSync(file, 'utf8'));
     return sum + Object.keys(json.resource?.aws_iam_role ?? {}).length;
   }, 0);
   return { stacks: stacks.length, roles };
@@ -101,22 +159,26 @@ function countOutput(outdir: string): { stacks: number; roles: number } {
 async function main(): Promise<void> {
   const synth = path.join(ROOT, 'dist', 'main.js');
   const floor = path.join(ROOT, 'dist', 'bench', 'floor.js');
-  for (const file of [synth, floor]) {
-    if (!existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: run the benchmark with \`npm run bench\`, which builds it`);
+  if (!existsSync(synth)) throw new Error('dist/main.js is missing: run the benchmark with `npm run bench`, which builds it');
+  // The floor is bundled as scripts/synth.js bundles the synth, and must contain the same node_modules code.
+  await build({ ...synthBuildOptions(), entryPoints: ['bench/floor.ts'], absWorkingDir: ROOT, outfile: floor });
+  const [mainFiles, floorFiles] = await Promise.all([packageFiles('main.ts'), packageFiles('bench/floor.ts')]);
+  if (JSON.stringify(mainFiles) !== JSON.stringify(floorFiles)) {
+    const only = (a: string[], b: string[]) => a.filter((f) => !b.includes(f)).slice(0, 5).join(', ') || '-';
+    throw new Error(`the floor must load the synth's modules:\n  only in the synth: ${only(mainFiles, floorFiles)}\n  only in the floor: ${only(floorFiles, mainFiles)}`);
   }
-  const [mainModules, floorModules] = await Promise.all([externals(path.join(ROOT, 'main.ts')), externals(path.join(ROOT, 'bench', 'floor.ts'))]);
-  if (JSON.stringify(mainModules) !== JSON.stringify(floorModules)) {
-    throw new Error(`the floor must load the synth's modules:\n  synth: ${mainModules.join(', ')}\n  floor: ${floorModules.join(', ')}`);
-  }
+  const mainModules = [...new Set(mainFiles.map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(f)?.[1] ?? f))].sort();
+  const seed = prepareSeed();
+  if ('reason' in seed) process.stderr.write(`bench: the seed's AWS CDK app is not timed: ${seed.reason}\n`);
 
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'bitbucket-oidc-bench-'));
   try {
     const example = JSON.parse(readFileSync(path.join(ROOT, 'config', 'example.json'), 'utf8'));
-    const configs: { name: string; file: string; config: { accounts: { roles: unknown[] }[] } }[] = [
+    const configs: { name: string; file: string; config: { accounts: { roles?: unknown[] }[] } }[] = [
       { name: 'example', file: path.join(ROOT, 'config', 'example.json'), config: example },
     ];
     for (const [roles, accounts] of [[10, 2], [100, 5], [1000, 10]]) {
-      const config = generateConfig({ roles, accounts, seed: roles, customAudiences: ['bitbucket-ci'], allowAllEvery: 50 }) as { accounts: { roles: unknown[] }[] };
+      const config = generateConfig({ roles, accounts, seed: roles, customAudiences: ['bitbucket-ci'], allowAllEvery: 50 }) as { accounts: { roles?: unknown[] }[] };
       const file = path.join(scratch, `roles-${roles}.json`);
       writeFileSync(file, JSON.stringify(config, null, 2));
       configs.push({ name: `${roles} roles`, file, config });
@@ -125,28 +187,43 @@ async function main(): Promise<void> {
     // Every command, with what it must write; all are warmed up, then run in rounds (each command
     // once per round), so a burst of load on the machine affects every scenario alike.
     const floorOut = path.join(scratch, 'floor.out');
-    const commands = [
-      { name: 'floor (empty app)', roles: 0, accounts: 1, args: [floor, floorOut], env: {}, outdir: floorOut, check: false },
-      ...configs.map(({ name, file, config }) => {
+    // At least one stack per account and every configured role (stacks may add their own, such as pipeline roles).
+    const writes = (name: string, outdir: string, roles: number, accounts: number) => () => {
+      const written = countOutput(outdir);
+      return written.roles >= roles && written.stacks >= accounts && written.stacks % accounts === 0
+        ? undefined
+        : `${name}: expected ${accounts} accounts' stacks and at least ${roles} roles, the synth wrote ${written.stacks} stacks and ${written.roles} roles`;
+    };
+    const exampleRoles = example.accounts.reduce((sum: number, a: { roles?: unknown[] }) => sum + (a.roles ?? []).length, 0);
+    const npmOut = path.join(scratch, 'npm-synth.out');
+    const commands: Command[] = [
+      { name: 'floor (empty app)', roles: 0, accounts: 1, command: process.execPath, args: [floor, floorOut], env: {}, cwd: ROOT, check: () => undefined },
+      ...configs.map(({ name, file, config }): Command => {
         const outdir = path.join(scratch, `${name.replace(/\s/g, '-')}.out`);
-        const roles = config.accounts.reduce((sum, a) => sum + a.roles.length, 0);
-        return { name: `synth: ${name}`, roles, accounts: config.accounts.length, args: [synth], env: { BITBUCKET_OIDC_CONFIG: file, CDKTF_OUTDIR: outdir }, outdir, check: true };
+        const roles = config.accounts.reduce((sum, a) => sum + (a.roles ?? []).length, 0);
+        return { name: `synth: ${name}`, roles, accounts: config.accounts.length, command: process.execPath, args: [synth], env: { BITBUCKET_OIDC_CONFIG: file, CDKTF_OUTDIR: outdir }, cwd: ROOT, check: writes(name, outdir, roles, config.accounts.length) };
       }),
+      {
+        name: 'npm run --silent synth: example', roles: exampleRoles, accounts: example.accounts.length, command: 'npm', args: ['run', '--silent', 'synth'],
+        env: { BITBUCKET_OIDC_CONFIG: path.join(ROOT, 'config', 'example.json'), CDKTF_OUTDIR: npmOut }, cwd: ROOT, check: writes('npm run synth', npmOut, exampleRoles, example.accounts.length),
+      },
+      ...('dir' in seed ? [{
+        name: "seed's AWS CDK app (node dist/main.js)", roles: 1, accounts: 1, command: process.execPath, args: ['dist/main.js'], env: {}, cwd: seed.dir,
+        check: () => (existsSync(path.join(seed.dir, 'cdk.out', 'bitbucket-oidc.template.json')) ? undefined : "the seed's app wrote no cdk.out/bitbucket-oidc.template.json"),
+      }] : []),
     ];
     process.stderr.write('bench: warm-up');
     for (const command of commands) {
-      measure(process.execPath, command.args, command.env, scratch);
-      const written = countOutput(command.outdir);
-      if (command.check && (written.roles !== command.roles || written.stacks !== command.accounts)) {
-        throw new Error(`${command.name}: expected ${command.accounts} stacks and ${command.roles} roles, the synth wrote ${written.stacks} and ${written.roles}`);
-      }
+      measure(command.command, command.args, command.env, scratch, command.cwd);
+      const problem = command.check();
+      if (problem !== undefined) throw new Error(problem);
       process.stderr.write('.');
     }
     const samples: Sample[][] = commands.map(() => []);
     for (let round = 1; round <= RUNS; round++) {
       process.stderr.write(`\nbench: round ${round}/${RUNS}`);
       commands.forEach((command, i) => {
-        samples[i].push(measure(process.execPath, command.args, command.env, scratch));
+        samples[i].push(measure(command.command, command.args, command.env, scratch, command.cwd));
         process.stderr.write('.');
       });
     }
@@ -173,22 +250,26 @@ async function main(): Promise<void> {
     const floorMs = scenarios[0].medianMs;
     const byName = (name: string) => scenarios.find((s) => s.name === name)!;
     const thousand = byName('synth: 1000 roles');
+    const npmSynth = byName('npm run --silent synth: example');
+    const seedApp = scenarios.find((s) => s.name.startsWith("seed's"));
     const checks = {
       exampleOverFloor: { value: round(byName('synth: example').medianMs / floorMs, 2), target: `<= ${TARGETS.exampleOverFloor}` },
       thousandRolesMs: { value: thousand.medianMs, target: `<= ${TARGETS.thousandRolesMs}` },
       thousandRolesRssMb: { value: thousand.medianRssMb, target: `<= ${TARGETS.thousandRolesMb}` },
+      ...(seedApp === undefined ? {} : { npmSynthOverSeed: { value: round(npmSynth.medianMs / seedApp.medianMs, 3), target: `<= ${TARGETS.npmSynthOverSeed}` } }),
       ...(npmTest === undefined ? {} : { npmTestMs: { value: npmTest.ms, target: `< ${TARGETS.npmTestMs}` } }),
     };
     const met = {
       exampleOverFloor: checks.exampleOverFloor.value <= TARGETS.exampleOverFloor,
       thousandRolesMs: thousand.medianMs <= TARGETS.thousandRolesMs,
       thousandRolesRssMb: thousand.medianRssMb <= TARGETS.thousandRolesMb,
+      ...(seedApp === undefined ? {} : { npmSynthOverSeed: npmSynth.medianMs / seedApp.medianMs <= TARGETS.npmSynthOverSeed }),
       ...(npmTest === undefined ? {} : { npmTestMs: npmTest.ms < TARGETS.npmTestMs && npmTest.exitCode === 0 }),
     };
 
     const header = ['scenario', 'roles', 'accounts', 'median ms', 'range ms', 'x floor', 'median peak RSS MB'];
     const rows = scenarios.map((s) => [
-      s.name, String(s.roles), String(s.accounts), String(s.medianMs), `${s.minMs}-${s.maxMs}`, (s.medianMs / floorMs).toFixed(2), s.medianRssMb.toFixed(1),
+      s.name, String(s.roles), String(s.accounts), String(s.medianMs), `${s.minMs}-${s.maxMs}`, (s.medianMs / floorMs).toFixed(2), Number.isNaN(s.medianRssMb) ? '-' : s.medianRssMb.toFixed(1),
     ]);
     if (npmTest !== undefined) rows.push([`npm test (once, exit ${npmTest.exitCode})`, '', '', String(npmTest.ms), '', '', '']);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -198,13 +279,16 @@ async function main(): Promise<void> {
     const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: round(os.totalmem() / 2 ** 30, 1), node: process.version, platform: `${os.platform()} ${os.release()}` };
     process.stdout.write(`\n${table}\n\n`);
     process.stdout.write(`Medians of ${RUNS} interleaved rounds after one warm-up run each; peak RSS from ${useTime ? '/usr/bin/time -f %M' : 'process.resourceUsage().maxRSS'}; ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}.\n`);
+    process.stdout.write(seedApp === undefined
+      ? `npm run synth ${npmSynth.medianMs} ms; the seed's AWS CDK app was not timed (${'reason' in seed ? seed.reason : ''}).\n`
+      : `npm run synth ${npmSynth.medianMs} ms vs the seed's AWS CDK app ${seedApp.medianMs} ms (same rounds): ${(npmSynth.medianMs / seedApp.medianMs).toFixed(3)}x.\n`);
     for (const [key, check] of Object.entries(checks)) {
       process.stdout.write(`target ${key}: ${check.value} (${check.target}) ${met[key as keyof typeof met] ? 'met' : 'MISSED'}\n`);
     }
 
     const results = {
       date: new Date().toISOString(), machine, runs: RUNS, rssSource: useTime ? '/usr/bin/time -f %M' : 'process.resourceUsage().maxRSS',
-      modules: mainModules, scenarios, npmTest: npmTest ?? null, checks, met,
+      modules: mainModules, seed: 'dir' in seed ? { dir: seed.dir } : { skipped: seed.reason }, scenarios, npmTest: npmTest ?? null, checks, met,
     };
     mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
     writeFileSync(path.join(ROOT, 'bench-results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);

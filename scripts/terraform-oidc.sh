@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs Terraform on synthesized stacks with short-lived AWS credentials from the step's OIDC token,
-# one AWS account (one stack) at a time. For each account it
+# one AWS account (its workload stack) at a time. For each account it
 #   1. derives the role's ARN from the configuration (no variable per account),
 #   2. runs the token doctor for that role, so a refused token fails the step with the reason,
 #   3. runs terraform init, then plan (its output saved as plans/<stack>.txt) or apply.
@@ -40,19 +40,22 @@ fi
 explain_js="${EXPLAIN_JS:-dist/explain.js}"
 terraform="${TERRAFORM:-terraform}"
 stacks_dir="cdktf.out/stacks"
-stack_prefix="bitbucket-oidc-" # stackName() in src/config.ts
+stack_prefix="bitbucket-oidc-" # stackName() in src/config/types.ts: bitbucket-oidc-<account>-<bootstrap|workload>
+stack_suffix="-workload"     # the pipeline plans and applies workload stacks only (bootstrap: an administrator)
 [ -f "$explain_js" ] || { echo "error: $explain_js is missing: run npm run build:explain first (or keep dist/ as an artifact)" >&2; exit 2; }
 [ -d "$stacks_dir" ] || { echo "error: $stacks_dir is missing: run npm run synth first (or keep cdktf.out/ as an artifact)" >&2; exit 2; }
 
 accounts=("$@")
 if [ "${#accounts[@]}" -eq 0 ]; then
-  for dir in "$stacks_dir"/*/; do
+  for dir in "$stacks_dir"/*"$stack_suffix"/; do
+    [ -d "$dir" ] || continue
     stack="$(basename "$dir")"
     [[ "$stack" == "$stack_prefix"* ]] || { echo "error: stack $stack does not start with $stack_prefix" >&2; exit 2; }
-    accounts+=("${stack#"$stack_prefix"}")
+    account="${stack#"$stack_prefix"}"
+    accounts+=("${account%"$stack_suffix"}")
   done
 fi
-[ "${#accounts[@]}" -gt 0 ] || { echo "error: no stacks in $stacks_dir" >&2; exit 2; }
+[ "${#accounts[@]}" -gt 0 ] || { echo "error: no workload stacks (*$stack_suffix) in $stacks_dir" >&2; exit 2; }
 
 # The token file AWS's SDKs read: outside the clone, so no artifact can carry it away.
 AWS_WEB_IDENTITY_TOKEN_FILE="$(mktemp)"
@@ -65,7 +68,7 @@ mkdir -p "$plans_dir"
 if [ -n "${TF_PLUGIN_CACHE_DIR:-}" ]; then mkdir -p "$TF_PLUGIN_CACHE_DIR"; fi
 
 for account in "${accounts[@]}"; do
-  stack="${stack_prefix}${account}"
+  stack="${stack_prefix}${account}${stack_suffix}"
   dir="$stacks_dir/$stack"
   [ -d "$dir" ] || { echo "error: account \"$account\" has no stack $dir; the stacks are: $(ls "$stacks_dir" | tr '\n' ' ')" >&2; exit 2; }
 

@@ -80,6 +80,11 @@ export interface RoleMeaning {
   readonly cidrs: string[];
 }
 
+/** An environment of the raw configuration: a UUID, or `{ "uuid": ..., "name": ... }`. */
+export function environmentUuid(environment: string | { uuid: string }): string {
+  return typeof environment === 'string' ? environment : environment.uuid;
+}
+
 /** Reads what `role` of `account` admits from the raw configuration. */
 export function roleMeaning(config: Json, account: Json, role: Json): RoleMeaning {
   const workspaceAudience = `ari:cloud:bitbucket::workspace/${config.workspaceUuid.replace(/[{}]/g, '').toLowerCase()}`;
@@ -94,7 +99,7 @@ export function roleMeaning(config: Json, account: Json, role: Json): RoleMeanin
       : role.repositories.flatMap((repo: Json) =>
           repo.environments === undefined
             ? [`${claimUuid(repo.uuid)}:`]
-            : repo.environments.map((env: string) => `${claimUuid(repo.uuid)}:${claimUuid(env)}:`)),
+            : repo.environments.map((env: string | { uuid: string }) => `${claimUuid(repo.uuid)}:${claimUuid(environmentUuid(env))}:`)),
     cidrs: role.sourceIpCidrs ?? [],
   };
 }

@@ -48,12 +48,12 @@ export function generateConfig(options: GenerateOptions): Record<string, unknown
   const accountCount = Math.max(1, Math.min(options.accounts ?? 1 + Math.floor(roles / 100), Math.max(roles, 1)));
   const random = prng(seed);
   const uuid = () => randomUuid(random);
-  // A pool of repositories (with their environments) that roles draw from, as in a real workspace.
-  const repositories = Array.from({ length: Math.max(4, Math.ceil(roles / 3)) }, () => ({
+  // A pool of repositories that roles draw from, as in a real workspace; each repository has its own
+  // deployment environments in each account (one environment never deploys to two accounts).
+  const pool = Array.from({ length: Math.max(4, Math.ceil(roles / 3)) }, () => ({
     uuid: `{${uuid()}}`,
-    environments: [`{${uuid()}}`, `{${uuid()}}`, `{${uuid()}}`],
+    environments: Array.from({ length: accountCount }, () => [`{${uuid()}}`, `{${uuid()}}`, `{${uuid()}}`]),
   }));
-  const pick = () => repositories[Math.floor(random() * repositories.length)];
 
   const accounts = Array.from({ length: accountCount }, (_, a) => ({
     name: `account-${String(a + 1).padStart(2, '0')}`,
@@ -63,6 +63,11 @@ export function generateConfig(options: GenerateOptions): Record<string, unknown
   }));
 
   for (let r = 0; r < roles; r++) {
+    const account = r % accountCount;
+    const pick = () => {
+      const repo = pool[Math.floor(random() * pool.length)];
+      return { uuid: repo.uuid, environments: repo.environments[account] };
+    };
     const name = `bitbucket-role-${String(r + 1).padStart(4, '0')}`;
     const shape = r % 5;
     let trust: Record<string, unknown>;
@@ -85,8 +90,11 @@ export function generateConfig(options: GenerateOptions): Record<string, unknown
       const repo = pick();
       trust = { repositories: [{ uuid: repo.uuid, environments: [repo.environments[2]] }] };
     }
-    const policies = r % 2 === 0
-      ? { managedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] }
+    // A role that every step may assume reads metadata only (the security findings refuse more).
+    const everyStep = (trust.allowAllRepositories as boolean | undefined) === true
+      || (trust.repositories as { environments?: string[] }[]).some((repo) => repo.environments === undefined);
+    const policies = everyStep
+      ? { managedPolicyArns: ['arn:aws:iam::aws:policy/ViewOnlyAccess'] }
       : {
           inlinePolicies: {
             'upload-artifacts': {
@@ -95,7 +103,7 @@ export function generateConfig(options: GenerateOptions): Record<string, unknown
             },
           },
         };
-    accounts[r % accountCount].roles.push({ name, description: `Generated role ${r + 1}`, ...trust, ...policies });
+    accounts[account].roles.push({ name, description: `Generated role ${r + 1}`, ...trust, ...policies });
   }
 
   return {

@@ -2,13 +2,15 @@
  * Test support: synthesize a configuration in memory and read back what Terraform would get, so tests
  * assert on the synthesized JSON (the real product), not on the objects that built it.
  */
-import { readFileSync } from 'fs';
+import { mkdtempSync, readFileSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
 import * as path from 'path';
 import { Testing } from 'cdktf';
-import { stackName } from '../../src/config/types';
+import { StackKind } from '../../src/config/types';
 import { evaluateTrustPolicy } from '../../src/iam/evaluate';
 import { PolicyDocument } from '../../src/iam/policy';
-import { AccountStack } from '../../src/stacks/account-stack';
+import { BootstrapStack } from '../../src/stacks/bootstrap-stack';
+import { WorkloadStack } from '../../src/stacks/workload-stack';
 import { assumeRoleRequest, BitbucketTokenClaims } from '../../src/bitbucket/token';
 import { validateConfig } from '../../src/config/validate';
 
@@ -28,13 +30,41 @@ export type StackJson = {
   terraform: any;
 };
 
-/** Validates a configuration and synthesizes every account's stack: the exact JSON text, by account name. */
+/**
+ * Validates a configuration and synthesizes every account's two stacks; by account name, the JSON
+ * text of the account as a whole: the resources and outputs of its bootstrap and workload stacks
+ * together (the provider and backend blocks are the workload stack's).
+ */
 export function synthesizeStacks(input: unknown): Record<string, string> {
+  return Object.fromEntries(Object.entries(synthesizeAccountStacks(input)).map(([name, stacks]) => {
+    const [bootstrap, workload] = [JSON.parse(stacks.bootstrap), JSON.parse(stacks.workload)];
+    const resource: Record<string, Record<string, unknown>> = {};
+    for (const stack of [bootstrap, workload]) {
+      for (const [type, blocks] of Object.entries<Record<string, unknown>>(stack.resource ?? {})) resource[type] = { ...resource[type], ...blocks };
+    }
+    return [name, JSON.stringify({ ...workload, resource, output: { ...bootstrap.output, ...workload.output } }, null, 2)];
+  }));
+}
+
+/**
+ * Validates a configuration and synthesizes every account's bootstrap and workload stacks: JSON text
+ * by account and kind. `Testing.synth` writes nothing, but the app creates its output folder
+ * (`Testing.app()` a fresh `cdktf.outdir.*` in the temp folder), which is removed again here.
+ */
+export function synthesizeAccountStacks(input: unknown): Record<string, Record<StackKind, string>> {
   const { config } = validateConfig(input, 'test config');
-  const app = Testing.app();
-  return Object.fromEntries(
-    config.accounts.map((account) => [account.name, Testing.synth(new AccountStack(app, stackName(account), { config, account }))]),
-  );
+  const outdir = mkdtempSync(path.join(tmpdir(), 'cdktf.outdir.'));
+  try {
+    const app = Testing.app({ outdir });
+    return Object.fromEntries(
+      config.accounts.map((account) => [account.name, {
+        bootstrap: Testing.synth(new BootstrapStack(app, { config, account })),
+        workload: Testing.synth(new WorkloadStack(app, { config, account })),
+      }]),
+    );
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 /** Validates a configuration and synthesizes every account's stack, parsed, by account name. */

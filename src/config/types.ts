@@ -38,9 +38,47 @@ export interface OidcConfig {
   readonly tags?: Record<string, string>;
   /** Remote state location. */
   readonly state: StateConfig;
-  /** One entry per AWS account; each becomes its own stack and state. */
+  /**
+   * The repository whose pipeline plans and applies the workload stacks: each account's bootstrap
+   * stack creates its plan and deploy roles.
+   * @default - no pipeline roles: the workload stacks are applied by hand
+   */
+  readonly pipeline?: PipelineConfig;
+  /** One entry per AWS account; each becomes a bootstrap and a workload stack. */
   readonly accounts: AccountConfig[];
 }
+
+/** The pipeline that runs this project: its repository and the names of its roles. */
+export interface PipelineConfig {
+  /** The repository of this project's pipeline. */
+  readonly repository: { readonly uuid: string; readonly name?: string };
+  /** @default 'bitbucket-plan' */
+  readonly planRoleName?: string;
+  /** @default 'bitbucket-deploy' */
+  readonly deployRoleName?: string;
+  /** IAM path of the pipeline roles, outside every account's workload path. @default '/bitbucket-pipeline/' */
+  readonly rolePath?: string;
+}
+
+/** A deployment environment: its UUID, and a name for people. */
+export interface EnvironmentConfig {
+  readonly uuid: string;
+  /** @default - none; findings and the doctor then show the UUID */
+  readonly name?: string;
+}
+
+/** The account's permissions boundary: created by the bootstrap stack, or an existing policy. */
+export type PermissionsBoundaryConfig =
+  | {
+      /** @default 'bitbucket-workload-boundary' */
+      readonly name?: string;
+      /** What workload roles may ever be granted. @default ['*'] */
+      readonly allowedActions?: string[];
+    }
+  | {
+      /** ARN of an existing customer-managed policy of the account, used instead. */
+      readonly arn: string;
+    };
 
 /** Remote state location shared by the stacks; each stack has its own key. */
 export interface StateConfig {
@@ -67,8 +105,17 @@ export interface AccountConfig {
   readonly existingProviderArn?: string;
   /** Extra default tags for this account's resources. @default {} */
   readonly tags?: Record<string, string>;
-  /** Roles of this account; at least one. */
-  readonly roles: RoleConfig[];
+  /**
+   * The deployment environment whose steps may apply this account's workload stack (the deploy
+   * role's trust). Required with `pipeline`.
+   */
+  readonly deploymentEnvironment?: string | EnvironmentConfig;
+  /** IAM path of the workload roles, which the deploy role manages. @default '/bitbucket/' */
+  readonly workloadPath?: string;
+  /** The permissions boundary every workload role carries. @default - created, allowing '*' minus IAM escalation */
+  readonly permissionsBoundary?: PermissionsBoundaryConfig;
+  /** Workload roles of this account; at least one unless `pipeline` is set. */
+  readonly roles?: RoleConfig[];
 }
 
 /** A role that pipelines assume. */
@@ -94,10 +141,10 @@ export interface RoleConfig {
   readonly inlinePolicies?: Record<string, IamPolicyJson | string>;
   /** 3600-43200. @default 3600 */
   readonly maxSessionDurationSeconds?: number;
-  /** @default - none */
-  readonly permissionsBoundaryArn?: string;
-  /** @default '/' */
+  /** Must start with the account's `workloadPath`. @default - the account's workloadPath */
   readonly path?: string;
+  /** Security findings accepted for this role, each with the reason printed by the synth. @default [] */
+  readonly suppressions?: { readonly rule: string; readonly reason: string }[];
   /** @default - none */
   readonly description?: string;
   /** @default {} */
@@ -114,7 +161,7 @@ export interface RepositoryConfig {
    * Deployment environment UUIDs: only deployment steps of these environments may assume the role.
    * @default - every step of the repository
    */
-  readonly environments?: string[];
+  readonly environments?: (string | EnvironmentConfig)[];
 }
 
 /**
@@ -144,6 +191,8 @@ export interface ResolvedRepository {
   readonly uuid: string;
   readonly name?: string;
   readonly environments: string[];
+  /** Names of the environments that have one, by UUID. */
+  readonly environmentNames?: Readonly<Record<string, string>>;
 }
 
 /** A role after validation, with its trust policy rendered. */
@@ -160,6 +209,7 @@ export interface ResolvedRole {
   readonly path: string;
   readonly description?: string;
   readonly tags: Record<string, string>;
+  readonly suppressions: readonly { readonly rule: string; readonly reason: string }[];
   /** The trust policy exactly as the stack synthesizes it. */
   readonly trustPolicy: PolicyDocument;
 }
@@ -175,7 +225,34 @@ export interface ResolvedAccount {
   /** True when the provider exists already and is reused. */
   readonly reuseProvider: boolean;
   readonly tags: Record<string, string>;
+  /** IAM path of the workload roles. */
+  readonly workloadPath: string;
+  /** The permissions boundary of the workload roles. */
+  readonly boundary: ResolvedBoundary;
+  /** The environment whose deployment steps apply the workload stack, when there is a pipeline. */
+  readonly deploymentEnvironment?: { readonly uuid: string; readonly name?: string };
+  /** The pipeline's plan and deploy roles (bootstrap stack); empty without a pipeline. */
+  readonly pipelineRoles: ResolvedRole[];
+  /** The workload roles (workload stack). */
   readonly roles: ResolvedRole[];
+}
+
+/** An account's permissions boundary. */
+export interface ResolvedBoundary {
+  readonly arn: string;
+  /** True when the bootstrap stack creates it; false for an existing policy named by ARN. */
+  readonly create: boolean;
+  readonly name: string;
+  readonly path: string;
+  readonly allowedActions: string[];
+}
+
+/** The pipeline after validation. */
+export interface ResolvedPipeline {
+  readonly repository: ResolvedRepository;
+  readonly planRoleName: string;
+  readonly deployRoleName: string;
+  readonly rolePath: string;
 }
 
 /** The configuration after validation. */
@@ -190,17 +267,21 @@ export interface ResolvedConfig {
   readonly trustPolicyMaxSize: number;
   readonly tags: Record<string, string>;
   readonly state: Required<StateConfig>;
+  readonly pipeline?: ResolvedPipeline;
   readonly accounts: ResolvedAccount[];
 }
 
-/** The stack name of an account. */
-export function stackName(account: Pick<AccountConfig, 'name'>): string {
-  return `bitbucket-oidc-${account.name}`;
+/** The two stacks of an account: applied once by an administrator, and by the pipeline. */
+export type StackKind = 'bootstrap' | 'workload';
+
+/** The stack name of an account's bootstrap or workload stack: `bitbucket-oidc-<account>-<kind>`. */
+export function stackName(account: Pick<AccountConfig, 'name'>, kind: StackKind): string {
+  return `bitbucket-oidc-${account.name}-${kind}`;
 }
 
-/** The state object key of an account. */
-export function stateKey(keyPrefix: string, account: Pick<AccountConfig, 'name'>): string {
-  return `${keyPrefix}/${account.name}.tfstate`;
+/** The state object key of an account's stack: `<keyPrefix>/<account>/<kind>.tfstate`. */
+export function stateKey(keyPrefix: string, account: Pick<AccountConfig, 'name'>, kind: StackKind): string {
+  return `${keyPrefix}/${account.name}/${kind}.tfstate`;
 }
 
 /**

@@ -7,7 +7,6 @@ import { readFileSync } from 'fs';
 import { isAbsolute, resolve as resolvePath } from 'path';
 import {
   bitbucketIssuer,
-  normaliseUuid,
   oidcProviderArn,
   parseWorkspace,
   partitionOfRegion,
@@ -18,7 +17,9 @@ import { inlinePoliciesSizeProblem, readPolicyDocument } from '../iam/grammar';
 import { PolicyDocument, policySize } from '../iam/policy';
 import { join, LIMITS, quote as show, RULES, violation } from '../iam/rules';
 import { Checker, ConfigProblem, JsonObject } from './checker';
+import { reportFindings } from './findings';
 import { parseJson } from './json';
+import { AccountBootstrap, pipelineRoles, readAccountBootstrap, readEnvironment, readPipeline } from './pipeline';
 import { ResolvedAccount, ResolvedConfig, ResolvedRepository, ResolvedRole } from './types';
 
 export type { ConfigProblem } from './checker';
@@ -47,14 +48,18 @@ const BITBUCKET_AUDIENCE_LENGTH = 150;
 
 
 const TOP_FIELDS = ['workspace', 'workspaceUuid', 'state', 'accounts'] as const;
-const TOP_OPTIONAL = ['audiences', 'thumbprints', 'trustPolicyMaxSize', 'tags'] as const;
+const TOP_OPTIONAL = ['audiences', 'thumbprints', 'trustPolicyMaxSize', 'tags', 'pipeline'] as const;
 const STATE_FIELDS = ['bucket', 'region'] as const;
-const ACCOUNT_FIELDS = ['name', 'accountId', 'region', 'roles'] as const;
-const ACCOUNT_OPTIONAL = ['existingProviderArn', 'tags'] as const;
+const ACCOUNT_FIELDS = ['name', 'accountId', 'region'] as const;
+const ACCOUNT_OPTIONAL = ['roles', 'existingProviderArn', 'tags', 'deploymentEnvironment', 'workloadPath', 'permissionsBoundary'] as const;
 const ROLE_OPTIONAL = [
   'repositories', 'allowAllRepositories', 'audiences', 'sourceIpCidrs', 'managedPolicyArns', 'inlinePolicies',
-  'maxSessionDurationSeconds', 'permissionsBoundaryArn', 'path', 'description', 'tags',
+  'maxSessionDurationSeconds', 'path', 'description', 'tags', 'suppressions',
 ] as const;
+/** Fields that were replaced, with what replaced them. */
+const RETIRED_ROLE_FIELDS: Record<string, string> = {
+  permissionsBoundaryArn: 'every workload role carries its account\'s permissions boundary; set accounts[].permissionsBoundary (a name and allowed actions, or {"arn": ...} for an existing policy)',
+};
 
 /**
  * Validates and resolves a parsed configuration. Throws a `ConfigError` listing every problem.
@@ -113,6 +118,7 @@ export function validateConfig(input: unknown, source = 'the configuration', bas
     if (bucket !== undefined && region !== undefined) state = { bucket, region, keyPrefix };
   }
 
+  const pipeline = readPipeline(check, top.pipeline);
   const issuer = workspace === undefined ? undefined : bitbucketIssuer(workspace);
   const accountItems = check.list('accounts', top.accounts, { min: 1, what: 'accounts' }) ?? [];
   const accounts: ResolvedAccount[] = [];
@@ -152,12 +158,16 @@ export function validateConfig(input: unknown, source = 'the configuration', bas
       providerArn = existing;
     }
 
-    const roleItems = object.roles === undefined ? [] : check.list(join(path, 'roles'), object.roles, { min: 1, what: 'roles' }) ?? [];
+    const bootstrap = readAccountBootstrap(check, path, object, { partition, ...(accountId === undefined ? {} : { accountId }) }, pipeline);
+    if (pipeline === undefined && object.roles === undefined) {
+      check.fail(join(path, 'roles'), 'is required: without a "pipeline" section an account needs at least one role, e.g. [{"name": "bitbucket-deploy", "repositories": [...]}]');
+    }
+    const roleItems = object.roles === undefined ? [] : check.list(join(path, 'roles'), object.roles, { min: pipeline === undefined ? 1 : 0, what: 'roles' }) ?? [];
     const roles: ResolvedRole[] = [];
     const roleNames = new Map<string, number>();
     roleItems.forEach((roleItem, r) => {
       const role = readRole(check, join(join(path, 'roles'), r), roleItem, {
-        audiences, issuer, providerArn, trustPolicyMaxSize, baseDir,
+        audiences, issuer, providerArn, trustPolicyMaxSize, baseDir, ...(bootstrap === undefined ? {} : { bootstrap }),
       });
       if (role === undefined) return;
       const key = role.name.toLowerCase();
@@ -167,16 +177,35 @@ export function validateConfig(input: unknown, source = 'the configuration', bas
       roles.push(role);
     });
 
-    if (name !== undefined && accountId !== undefined && region !== undefined && providerArn !== undefined) {
-      accounts.push({ name, accountId, region, partition, providerArn, reuseProvider: existing !== undefined, tags: accountTags, roles });
+    if (name === undefined || accountId === undefined || region === undefined || providerArn === undefined || bootstrap === undefined) return;
+    let generated: ResolvedRole[] = [];
+    if (pipeline !== undefined && workspace !== undefined && issuer !== undefined && state !== undefined) {
+      generated = pipelineRoles({ pipeline, account: { name, accountId, partition, providerArn }, bootstrap, workspace, issuer, audiences, state });
+      for (const role of generated) {
+        const clash = roles.find((r) => r.name.toLowerCase() === role.name.toLowerCase());
+        if (clash !== undefined) check.fail(join(path, 'roles'), `${show(clash.name)} is also the name of the pipeline's ${role === generated[0] ? 'plan' : 'deploy'} role; rename one of them (IAM ignores case)`);
+      }
     }
+    accounts.push({
+      name, accountId, region, partition, providerArn, reuseProvider: existing !== undefined, tags: accountTags,
+      workloadPath: bootstrap.workloadPath, boundary: bootstrap.boundary,
+      ...(bootstrap.deploymentEnvironment === undefined ? {} : { deploymentEnvironment: bootstrap.deploymentEnvironment }),
+      pipelineRoles: generated, roles,
+    });
   });
 
+  if (check.problems.length === 0) reportFindings(check, accounts);
   if (check.problems.length > 0 || workspace === undefined || workspaceUuid === undefined || issuer === undefined || state === undefined) {
     throw new ConfigError(source, check.problems);
   }
+  if (pipeline === undefined) {
+    check.warnings.push('there is no "pipeline" section, so no plan or deploy role is created: apply the workload stacks by hand, or name the pipeline\'s repository to have its roles made');
+  }
   return {
-    config: { workspace, workspaceUuid, issuer, audiences, extraAudiences, thumbprints, trustPolicyMaxSize, tags, state, accounts },
+    config: {
+      workspace, workspaceUuid, issuer, audiences, extraAudiences, thumbprints, trustPolicyMaxSize, tags, state, accounts,
+      ...(pipeline === undefined ? {} : { pipeline }),
+    },
     warnings: check.warnings,
   };
 }
@@ -187,11 +216,15 @@ interface RoleContext {
   readonly providerArn: string | undefined;
   readonly trustPolicyMaxSize: number;
   readonly baseDir: string;
+  readonly bootstrap?: AccountBootstrap;
 }
 
 function readRole(check: Checker, path: string, value: unknown, context: RoleContext): ResolvedRole | undefined {
-  const object = check.object(path, value, ['name'], ROLE_OPTIONAL, { name: '"bitbucket-deploy"' });
+  const object = check.object(path, value, ['name'], [...ROLE_OPTIONAL, ...Object.keys(RETIRED_ROLE_FIELDS)], { name: '"bitbucket-deploy"' });
   if (object === undefined) return undefined;
+  for (const [field, instead] of Object.entries(RETIRED_ROLE_FIELDS)) {
+    if (object[field] !== undefined) check.fail(join(path, field), `is no longer a role setting: ${instead}`);
+  }
   const problemsBefore = check.problems.length;
   const name = object.name === undefined ? undefined : check.string(join(path, 'name'), object.name, RULES.roleName);
   const label = `role ${name === undefined ? path : JSON.stringify(name)}`;
@@ -236,8 +269,13 @@ function readRole(check: Checker, path: string, value: unknown, context: RoleCon
     join(path, 'maxSessionDurationSeconds'), object.maxSessionDurationSeconds, LIMITS.minSessionDuration, LIMITS.maxSessionDuration,
     LIMITS.minSessionDuration, 'seconds',
   );
-  const permissionsBoundaryArn = check.optionalString(join(path, 'permissionsBoundaryArn'), object.permissionsBoundaryArn, RULES.managedPolicyArn);
-  const rolePath = check.optionalString(join(path, 'path'), object.path, RULES.rolePath) ?? '/';
+  const workloadPath = context.bootstrap?.workloadPath ?? '/';
+  const rolePath = check.optionalString(join(path, 'path'), object.path, RULES.rolePath) ?? workloadPath;
+  if (!rolePath.startsWith(workloadPath)) {
+    check.fail(join(path, 'path'), `${show(rolePath)} must lie under the account's workloadPath ${show(workloadPath)}, the only path the deploy role may manage, e.g. ${show(`${workloadPath}deploy/`)}`);
+  }
+  const permissionsBoundaryArn = context.bootstrap?.boundary.arn;
+  const suppressions = readSuppressions(check, join(path, 'suppressions'), object.suppressions);
   const description = check.optionalString(join(path, 'description'), object.description, RULES.description);
   const tags = check.tags(join(path, 'tags'), object.tags);
 
@@ -257,7 +295,7 @@ function readRole(check: Checker, path: string, value: unknown, context: RoleCon
   }
   return {
     name, repositories, allowAllRepositories, audiences: roleAudiences, sourceIpCidrs, managedPolicyArns, inlinePolicies,
-    maxSessionDurationSeconds, path: rolePath, tags, trustPolicy,
+    maxSessionDurationSeconds, path: rolePath, tags, trustPolicy, suppressions,
     ...(permissionsBoundaryArn === undefined ? {} : { permissionsBoundaryArn }),
     ...(description === undefined ? {} : { description }),
   };
@@ -276,8 +314,17 @@ function readRepositories(check: Checker, path: string, value: unknown): Resolve
     if (Array.isArray(object.environments) && object.environments.length === 0) {
       check.fail(join(itemPath, 'environments'), '[] is empty: omit it to admit every step of the repository, or list deployment environment UUIDs');
     }
-    const environments = check.strings(join(itemPath, 'environments'), object.environments, RULES.uuid, {
-      what: 'environments', normalise: (e) => normaliseUuid(e) ?? e,
+    const environments: string[] = [];
+    const environmentNames: Record<string, string> = {};
+    (check.list(join(itemPath, 'environments'), object.environments, { what: 'environments' }) ?? []).forEach((entry, e) => {
+      const environment = readEnvironment(check, join(join(itemPath, 'environments'), e), entry);
+      if (environment === undefined) return;
+      if (environments.includes(environment.uuid)) {
+        check.fail(join(join(itemPath, 'environments'), e), `${show(entry)} is listed twice; each of the environments must appear once`);
+        return;
+      }
+      environments.push(environment.uuid);
+      if (environment.name !== undefined) environmentNames[environment.uuid] = environment.name;
     });
     if (uuid === undefined) return;
     if (seen.has(uuid)) {
@@ -285,7 +332,10 @@ function readRepositories(check: Checker, path: string, value: unknown): Resolve
       return;
     }
     seen.set(uuid, i);
-    repositories.push({ uuid, environments, ...(name === undefined ? {} : { name }) });
+    repositories.push({
+      uuid, environments, ...(name === undefined ? {} : { name }),
+      ...(Object.keys(environmentNames).length === 0 ? {} : { environmentNames }),
+    });
   });
   return repositories;
 }
@@ -335,4 +385,17 @@ function readPolicyFile(check: Checker, path: string, file: string, baseDir: str
   } catch (error) {
     return check.fail(path, `${show(file)} ${(error as Error).message}`);
   }
+}
+
+function readSuppressions(check: Checker, path: string, value: unknown): { rule: string; reason: string }[] {
+  const items = check.list(path, value, { what: 'suppressions' }) ?? [];
+  const suppressions: { rule: string; reason: string }[] = [];
+  items.forEach((item, i) => {
+    const object = check.object(join(path, i), item, ['rule', 'reason'], [], { rule: '"BBOIDC-IAM2"', reason: '"why this role needs it, for the security review"' });
+    if (object === undefined) return;
+    const rule = object.rule === undefined ? undefined : check.string(join(join(path, i), 'rule'), object.rule);
+    const reason = object.reason === undefined ? undefined : check.string(join(join(path, i), 'reason'), object.reason);
+    if (rule !== undefined && reason !== undefined) suppressions.push({ rule, reason });
+  });
+  return suppressions;
 }

@@ -11,7 +11,7 @@ import { asList } from '../iam/policy';
 import { assumeRoleRequest, BitbucketTokenClaims } from '../bitbucket/token';
 import { audienceOrigin, conditionHint, Labels, labelled, oneOf } from './hints';
 import { BITBUCKET_TOKEN_ALGORITHM, DecodedToken, SignatureCheck, TokenHeader } from './jwt';
-import { AccountRole } from './roles';
+import { AccountRole, rolesOf } from './roles';
 import { ParsedSubject, parseSubject } from './subject';
 
 /** Names of the step a token belongs to, from the step's own environment (`BITBUCKET_*`). */
@@ -237,14 +237,15 @@ function principalFailure(trusted: string[], request: AssumeRoleRequest): Failur
   };
 }
 
-/** Repository names from the config (and the step's environment), environment names from the step. */
+/** Repository and environment names from the config, and from the step's variables. */
 function collectLabels(input: ExplainInput): Labels {
   const repositories = new Map<string, string>();
   const environments = new Map<string, string>();
   for (const account of input.config.accounts) {
-    for (const role of account.roles) {
+    for (const role of rolesOf(account)) {
       for (const repository of role.repositories) {
         if (repository.name !== undefined) repositories.set(bracedUuid(repository.uuid), repository.name);
+        for (const [uuid, name] of Object.entries(repository.environmentNames ?? {})) environments.set(bracedUuid(uuid), name);
       }
     }
   }

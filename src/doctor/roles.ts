@@ -1,5 +1,6 @@
 /**
- * The roles the doctor checks: every role of every account of the configuration, narrowed by
+ * The roles the doctor checks: every role of every account of the configuration (the pipeline's plan
+ * and deploy roles first, then the workload roles), narrowed by
  * `--account` and `--role`, with the ARN each will have once deployed.
  */
 import { ResolvedAccount, ResolvedConfig, ResolvedRole, roleArn } from '../config/types';
@@ -35,7 +36,7 @@ export function selectRoles(config: ResolvedConfig, selection: RoleSelection, so
 
   const holders = new Map<string, string[]>();
   for (const account of accounts) {
-    for (const role of account.roles) holders.set(role.name, [...(holders.get(role.name) ?? []), account.name]);
+    for (const role of rolesOf(account)) holders.set(role.name, [...(holders.get(role.name) ?? []), account.name]);
   }
   const unknownRoles = selection.roles.filter((name) => !holders.has(name));
   if (unknownRoles.length > 0) {
@@ -46,8 +47,13 @@ export function selectRoles(config: ResolvedConfig, selection: RoleSelection, so
     );
   }
   return accounts.flatMap((account) =>
-    account.roles
+    rolesOf(account)
       .filter((role) => selection.roles.length === 0 || selection.roles.includes(role.name))
       .map((role) => ({ account, role, arn: roleArn(account, role) })),
   );
+}
+
+/** Every role of an account: the pipeline roles (bootstrap stack), then the workload roles. */
+export function rolesOf(account: ResolvedAccount): ResolvedRole[] {
+  return [...account.pipelineRoles, ...account.roles];
 }

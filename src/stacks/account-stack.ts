@@ -1,17 +1,16 @@
 /**
- * One Terraform stack per AWS account: the account's AWS provider (pinned to the account ID), its S3
- * state, the workspace's OIDC provider (created or reused) and the account's roles, with outputs the
- * pipeline reads `AWS_ROLE_ARN` from.
+ * What every stack of an account shares: the account's AWS provider (pinned to the account ID, with
+ * default tags), its own S3 state key, and cdktf 0.21's HCL export repaired. The account's two
+ * stacks build on it: `BootstrapStack` (applied once by an administrator) and `WorkloadStack`
+ * (applied by the pipeline).
  */
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { TerraformOutput, TerraformStack } from 'cdktf';
+import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { configureS3State } from './backend';
-import { ResolvedAccount, ResolvedConfig, stateKey } from '../config/types';
 import { escapeLiterals } from '../constructs/template-literal';
+import { ResolvedAccount, ResolvedConfig, StackKind, stackName, stateKey } from '../config/types';
+import { configureS3State } from './backend';
 import { repairHcl } from './hcl';
-import { BitbucketOidcProvider, IBitbucketOidcProvider } from '../constructs/provider';
-import { BitbucketPipelinesRole } from '../constructs/role';
 
 /** Tag on every resource, so people find what manages it. */
 export const MANAGED_BY_TAG = { 'managed-by': 'bitbucket-oidc-cdktf' } as const;
@@ -24,62 +23,21 @@ export interface AccountStackProps {
   readonly account: ResolvedAccount;
 }
 
-/** The resources of one AWS account. */
+/** A stack of one AWS account: provider, state and HCL export. */
 export class AccountStack extends TerraformStack {
-  readonly provider: IBitbucketOidcProvider;
-  readonly roles: BitbucketPipelinesRole[];
+  readonly account: ResolvedAccount;
 
-  constructor(scope: Construct, id: string, props: AccountStackProps) {
-    super(scope, id);
+  constructor(scope: Construct, kind: StackKind, props: AccountStackProps) {
+    super(scope, stackName(props.account, kind));
     const { config, account } = props;
-
+    this.account = account;
     new AwsProvider(this, 'aws', {
       region: account.region,
       // A plan or apply with credentials of any other account fails before touching anything.
       allowedAccountIds: [account.accountId],
       defaultTags: [{ tags: escapeLiterals({ ...MANAGED_BY_TAG, ...config.tags, ...account.tags }) }],
     });
-    configureS3State(this, { bucket: config.state.bucket, region: config.state.region, key: stateKey(config.state.keyPrefix, account) });
-
-    const workspace = { workspace: config.workspace, workspaceUuid: config.workspaceUuid, extraAudiences: config.extraAudiences };
-    this.provider = account.reuseProvider
-      ? BitbucketOidcProvider.fromArn(this, 'oidc-provider', { ...workspace, arn: account.providerArn })
-      : new BitbucketOidcProvider(this, 'oidc-provider', {
-          ...workspace, thumbprints: config.thumbprints, accountId: account.accountId, partition: account.partition,
-        });
-
-    this.roles = account.roles.map(
-      (role) =>
-        new BitbucketPipelinesRole(this, `role-${role.name}`, {
-          provider: this.provider,
-          trust: {
-            repositories: role.repositories,
-            allowAllRepositories: role.allowAllRepositories,
-            audiences: role.audiences,
-            sourceIpCidrs: role.sourceIpCidrs,
-          },
-          role: {
-            name: role.name,
-            path: role.path,
-            maxSessionDurationSeconds: role.maxSessionDurationSeconds,
-            managedPolicyArns: role.managedPolicyArns,
-            inlinePolicies: role.inlinePolicies,
-            ...(Object.keys(role.tags).length === 0 ? {} : { tags: role.tags }),
-            trustPolicyMaxSize: config.trustPolicyMaxSize,
-            ...(role.description === undefined ? {} : { description: role.description }),
-            ...(role.permissionsBoundaryArn === undefined ? {} : { permissionsBoundaryArn: role.permissionsBoundaryArn }),
-          },
-        }),
-    );
-
-    new TerraformOutput(this, 'oidc_provider_arn', {
-      value: this.provider.arn,
-      description: 'ARN of the Bitbucket workspace OIDC provider in this account',
-    });
-    new TerraformOutput(this, 'role_arns', {
-      value: Object.fromEntries(this.roles.map((role) => [role.name, role.arn])),
-      description: 'ARN of each role by name: the AWS_ROLE_ARN of the pipeline steps that assume it',
-    });
+    configureS3State(this, { bucket: config.state.bucket, region: config.state.region, key: stateKey(config.state.keyPrefix, account, kind) });
   }
 
   /** The stack as HCL (`cdktf synth --hcl`), with cdktf 0.21's renderer defects repaired. */

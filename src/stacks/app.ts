@@ -1,7 +1,9 @@
-/** Builds the CDKTF app (one stack per account) from a validated configuration. */
+/** Builds the CDKTF app (a bootstrap and a workload stack per account) from a validated configuration. */
 import { App } from 'cdktf';
-import { ResolvedConfig, stackName } from '../config/types';
+import { ResolvedConfig } from '../config/types';
 import { AccountStack } from './account-stack';
+import { BootstrapStack } from './bootstrap-stack';
+import { WorkloadStack } from './workload-stack';
 
 /** Options of `buildApp`. */
 export interface BuildAppOptions {
@@ -9,9 +11,9 @@ export interface BuildAppOptions {
   readonly outdir?: string;
 }
 
-/** One `AccountStack` per account of the configuration, in an App ready to synth. */
+/** Every account's `BootstrapStack` and `WorkloadStack`, in an App ready to synth. */
 export function buildApp(config: ResolvedConfig, options: BuildAppOptions = {}): { app: App; stacks: AccountStack[] } {
   const app = new App({ ...(options.outdir === undefined ? {} : { outdir: options.outdir }), skipValidation: false });
-  const stacks = config.accounts.map((account) => new AccountStack(app, stackName(account), { config, account }));
+  const stacks = config.accounts.flatMap((account) => [new BootstrapStack(app, { config, account }), new WorkloadStack(app, { config, account })]);
   return { app, stacks };
 }
