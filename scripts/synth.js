@@ -16,8 +16,9 @@
  * what `dist/main.js.inputs.json` recorded at the last build. A file edited while the build ran leaves
  * no record, so the next run rebuilds again.
  *
- * The bundle runs through `vm.Script` with V8's code cache (`dist/main.js.cache`, keyed by the bundle's
- * SHA-1 and the Node.js version), which saves compiling it again on every run.
+ * The bundle runs through `vm.Script` with V8's code cache, which saves compiling it again on every
+ * run: `dist/main.js.<flags>.cache`, one per Node.js version and flags (V8 rejects a cache made with
+ * other flags, and the cdktf CLI sets NODE_OPTIONS), checked against the bundle's SHA-1.
  */
 'use strict';
 const crypto = require('crypto');
@@ -29,7 +30,8 @@ const vm = require('vm');
 const ROOT = path.resolve(__dirname, '..');
 const BUNDLE = path.join(ROOT, 'dist', 'main.js');
 const STAMP = `${BUNDLE}.inputs.json`;
-const CODE_CACHE = `${BUNDLE}.cache`;
+const RUNTIME = `${process.version} ${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`;
+const CODE_CACHE = `${BUNDLE}.${crypto.createHash('sha1').update(RUNTIME).digest('hex').slice(0, 8)}.cache`;
 /** esbuild's options; the stamp records them, so changing them here rebuilds. */
 const OPTIONS = { entryPoints: ['main.ts'], bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' };
 /** Read by esbuild but not listed among the inputs of its metafile. */
@@ -84,7 +86,9 @@ function build() {
     return fail('building dist/main.js failed (esbuild printed why above)');
   }
   fs.renameSync(temporary, BUNDLE);
-  fs.rmSync(CODE_CACHE, { force: true });
+  for (const name of fs.readdirSync(path.dirname(BUNDLE))) {
+    if (name.startsWith(`${path.basename(BUNDLE)}.`) && name.endsWith('.cache')) fs.rmSync(path.join(path.dirname(BUNDLE), name), { force: true });
+  }
   /** @type {Record<string, string>} */
   const inputs = {};
   let editedDuringBuild = false;
@@ -101,7 +105,7 @@ function build() {
 /** Runs the bundle as Node.js would run `node dist/main.js`, with V8's code cache. */
 function run() {
   const source = fs.readFileSync(BUNDLE, 'utf8');
-  const key = Buffer.from(`${crypto.createHash('sha1').update(source).digest('hex')} ${process.version}\n`);
+  const key = Buffer.from(`${crypto.createHash('sha1').update(source).digest('hex')} ${RUNTIME}\n`);
   let cachedData;
   try {
     const cache = fs.readFileSync(CODE_CACHE);
