@@ -1,6 +1,7 @@
 /** Reads a configuration's JSON field by field, collecting every problem (and warning) on the way. */
 import { normaliseUuid } from '../bitbucket/protocol';
 import { join, LIMITS, quote as show, RULES, unknownField, ValueRule, violation } from '../iam/rules';
+import { fieldNames, ObjectSpec } from './fields';
 
 /** One problem of a configuration. */
 export interface ConfigProblem {
@@ -43,6 +44,12 @@ export class Checker {
       }
     }
     return object;
+  }
+
+  /** Reads an object whose fields `spec` declares (`fields.ts`); `alsoKnown` are fields read apart. */
+  fields(path: string, value: unknown, spec: ObjectSpec, alsoKnown: readonly string[] = []): JsonObject | undefined {
+    const { required, optional, examples } = fieldNames(spec);
+    return this.object(path, value, required, [...optional, ...alsoKnown], examples);
   }
 
   /** Reads a string and checks it against a rule. */

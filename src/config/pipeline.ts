@@ -17,6 +17,7 @@ import {
 } from '../iam/pipeline-policies';
 import { join, LIMITS, quote as show, RULES, ValueRule } from '../iam/rules';
 import { Checker } from './checker';
+import { FIELDS } from './fields';
 import { ResolvedBoundary, ResolvedPipeline, ResolvedRepository, ResolvedRole, stateKey } from './types';
 
 /** Defaults of the pipeline section, named once. */
@@ -39,7 +40,7 @@ export function readEnvironment(check: Checker, path: string, value: unknown): {
     const uuid = check.uuid(path, value);
     return uuid === undefined ? undefined : { uuid };
   }
-  const object = check.object(path, value, ['uuid'], ['name'], { uuid: '"{74c10e16-5478-4362-8e1b-117147a4112f}"' });
+  const object = check.fields(path, value, FIELDS.environment);
   if (object === undefined) return undefined;
   const uuid = object.uuid === undefined ? undefined : check.uuid(join(path, 'uuid'), object.uuid);
   const name = check.optionalString(join(path, 'name'), object.name, RULES.description);
@@ -49,13 +50,11 @@ export function readEnvironment(check: Checker, path: string, value: unknown): {
 /** Reads the `pipeline` section. */
 export function readPipeline(check: Checker, value: unknown): ResolvedPipeline | undefined {
   if (value === undefined) return undefined;
-  const object = check.object('pipeline', value, ['repository'], ['planRoleName', 'deployRoleName', 'rolePath'], {
-    repository: '{"uuid": "{96397bd0-02f7-409e-80c1-d99c0344747a}", "name": "acme/infra"}',
-  });
+  const object = check.fields('pipeline', value, FIELDS.pipeline);
   if (object === undefined) return undefined;
   const repositoryObject = object.repository === undefined
     ? undefined
-    : check.object('pipeline.repository', object.repository, ['uuid'], ['name'], { uuid: '"{96397bd0-02f7-409e-80c1-d99c0344747a}"' });
+    : check.fields('pipeline.repository', object.repository, FIELDS.pipelineRepository);
   const uuid = repositoryObject?.uuid === undefined ? undefined : check.uuid('pipeline.repository.uuid', repositoryObject.uuid);
   const name = check.optionalString('pipeline.repository.name', repositoryObject?.name);
   const planRoleName = check.optionalString('pipeline.planRoleName', object.planRoleName, RULES.roleName) ?? PIPELINE_DEFAULTS.planRoleName;
@@ -122,7 +121,7 @@ function readBoundary(check: Checker, path: string, value: unknown, account: { p
     return { arn: arnOf(PIPELINE_DEFAULTS.boundaryName, '/'), create: true, name: PIPELINE_DEFAULTS.boundaryName, path: '/', allowedActions: ['*'] };
   }
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'arn' in value) {
-    const object = check.object(path, value, ['arn'], []);
+    const object = check.fields(path, value, FIELDS.boundaryExisting);
     const arn = object === undefined ? undefined : check.string(join(path, 'arn'), object.arn, BOUNDARY_ARN);
     if (arn === undefined) return undefined;
     const [, partition, accountId, policyPath, name] = /^arn:([^:]+):iam::(\d{12}):policy(\/(?:.*\/)?)([^/]+)$/.exec(arn) ?? [];
@@ -131,7 +130,7 @@ function readBoundary(check: Checker, path: string, value: unknown, account: { p
     }
     return { arn, create: false, name, path: policyPath, allowedActions: [] };
   }
-  const object = check.object(path, value, [], ['name', 'allowedActions'], {});
+  const object = check.fields(path, value, FIELDS.boundaryCreated);
   if (object === undefined) return undefined;
   const name = check.optionalString(join(path, 'name'), object.name, RULES.policyName) ?? PIPELINE_DEFAULTS.boundaryName;
   const allowedActions = object.allowedActions === undefined

@@ -17,6 +17,7 @@ import { inlinePoliciesSizeProblem, readPolicyDocument } from '../iam/grammar';
 import { PolicyDocument, policySize } from '../iam/policy';
 import { join, LIMITS, quote as show, RULES, violation } from '../iam/rules';
 import { Checker, ConfigProblem, JsonObject } from './checker';
+import { FIELDS } from './fields';
 import { reportFindings } from './findings';
 import { parseJson } from './json';
 import { AccountBootstrap, pipelineRoles, readAccountBootstrap, readEnvironment, readPipeline } from './pipeline';
@@ -47,15 +48,6 @@ const BITBUCKET_CUSTOM_AUDIENCES = 10;
 const BITBUCKET_AUDIENCE_LENGTH = 150;
 
 
-const TOP_FIELDS = ['workspace', 'workspaceUuid', 'state', 'accounts'] as const;
-const TOP_OPTIONAL = ['audiences', 'thumbprints', 'trustPolicyMaxSize', 'tags', 'pipeline'] as const;
-const STATE_FIELDS = ['bucket', 'region'] as const;
-const ACCOUNT_FIELDS = ['name', 'accountId', 'region'] as const;
-const ACCOUNT_OPTIONAL = ['roles', 'existingProviderArn', 'tags', 'deploymentEnvironment', 'workloadPath', 'permissionsBoundary'] as const;
-const ROLE_OPTIONAL = [
-  'repositories', 'allowAllRepositories', 'audiences', 'sourceIpCidrs', 'managedPolicyArns', 'inlinePolicies',
-  'maxSessionDurationSeconds', 'path', 'description', 'tags', 'suppressions',
-] as const;
 /** Fields that were replaced, with what replaced them. */
 const RETIRED_ROLE_FIELDS: Record<string, string> = {
   permissionsBoundaryArn: 'every workload role carries its account\'s permissions boundary; set accounts[].permissionsBoundary (a name and allowed actions, or {"arn": ...} for an existing policy)',
@@ -70,12 +62,8 @@ const RETIRED_ROLE_FIELDS: Record<string, string> = {
  */
 export function validateConfig(input: unknown, source = 'the configuration', baseDir = process.cwd()): ValidationResult {
   const check = new Checker();
-  const top = check.object('', input, TOP_FIELDS, TOP_OPTIONAL, {
-    workspace: '"acme"',
-    workspaceUuid: '"{8a1f1c70-0c1e-4f7b-9c53-6f2d2a1b3c4d}"',
-    state: '{"bucket": "acme-terraform-state", "region": "eu-west-1"}',
-    accounts: '[{"name": "production", "accountId": "123456789012", "region": "eu-west-1", "roles": [...]}]',
-  });
+  // `$schema` names config/schema.json for editors.
+  const top = check.fields('', input, FIELDS.top, ['$schema']);
   if (top === undefined) throw new ConfigError(source, check.problems);
 
   const workspaceText = top.workspace === undefined ? undefined : check.string('workspace', top.workspace);
@@ -110,7 +98,7 @@ export function validateConfig(input: unknown, source = 'the configuration', bas
   const tags = check.tags('tags', top.tags);
 
   let state: ResolvedConfig['state'] | undefined;
-  const stateObject = top.state === undefined ? undefined : check.object('state', top.state, STATE_FIELDS, ['keyPrefix']);
+  const stateObject = top.state === undefined ? undefined : check.fields('state', top.state, FIELDS.state);
   if (stateObject !== undefined) {
     const bucket = stateObject.bucket === undefined ? undefined : check.string('state.bucket', stateObject.bucket, RULES.bucket);
     const region = stateObject.region === undefined ? undefined : check.string('state.region', stateObject.region, RULES.region);
@@ -126,9 +114,7 @@ export function validateConfig(input: unknown, source = 'the configuration', bas
   const seenIds = new Map<string, number>();
   accountItems.forEach((item, a) => {
     const path = join('accounts', a);
-    const object = check.object(path, item, ACCOUNT_FIELDS, ACCOUNT_OPTIONAL, {
-      name: '"production"', accountId: '"123456789012"', region: '"eu-west-1"', roles: '[{"name": "bitbucket-deploy", "repositories": [...]}]',
-    });
+    const object = check.fields(path, item, FIELDS.account);
     if (object === undefined) return;
     const name = object.name === undefined ? undefined : check.string(join(path, 'name'), object.name, RULES.accountName);
     if (name !== undefined) {
@@ -220,7 +206,7 @@ interface RoleContext {
 }
 
 function readRole(check: Checker, path: string, value: unknown, context: RoleContext): ResolvedRole | undefined {
-  const object = check.object(path, value, ['name'], [...ROLE_OPTIONAL, ...Object.keys(RETIRED_ROLE_FIELDS)], { name: '"bitbucket-deploy"' });
+  const object = check.fields(path, value, FIELDS.role, Object.keys(RETIRED_ROLE_FIELDS));
   if (object === undefined) return undefined;
   for (const [field, instead] of Object.entries(RETIRED_ROLE_FIELDS)) {
     if (object[field] !== undefined) check.fail(join(path, field), `is no longer a role setting: ${instead}`);
@@ -307,7 +293,7 @@ function readRepositories(check: Checker, path: string, value: unknown): Resolve
   const seen = new Map<string, number>();
   items.forEach((item, i) => {
     const itemPath = join(path, i);
-    const object = check.object(itemPath, item, ['uuid'], ['name', 'environments'], { uuid: '"{1de489be-2f5a-4ee0-9f8a-5d0c0b3b7c11}"' });
+    const object = check.fields(itemPath, item, FIELDS.repository);
     if (object === undefined) return;
     const uuid = object.uuid === undefined ? undefined : check.uuid(join(itemPath, 'uuid'), object.uuid);
     const name = check.optionalString(join(itemPath, 'name'), object.name);
@@ -391,7 +377,7 @@ function readSuppressions(check: Checker, path: string, value: unknown): { rule:
   const items = check.list(path, value, { what: 'suppressions' }) ?? [];
   const suppressions: { rule: string; reason: string }[] = [];
   items.forEach((item, i) => {
-    const object = check.object(join(path, i), item, ['rule', 'reason'], [], { rule: '"BBOIDC-IAM2"', reason: '"why this role needs it, for the security review"' });
+    const object = check.fields(join(path, i), item, FIELDS.suppression);
     if (object === undefined) return;
     const rule = object.rule === undefined ? undefined : check.string(join(join(path, i), 'rule'), object.rule);
     const reason = object.reason === undefined ? undefined : check.string(join(join(path, i), 'reason'), object.reason);

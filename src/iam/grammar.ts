@@ -12,8 +12,9 @@ import { join, LIMITS, quote, RULES, unknownField, violation } from './rules';
 /** Receives one problem: where it is and what is wrong (the message does not repeat the path). */
 export type ReportProblem = (path: string, message: string) => void;
 
-const DOCUMENT_FIELDS = ['Version', 'Id', 'Statement'] as const;
-const STATEMENT_FIELDS = ['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition'] as const;
+/** The fields of a policy document and of a statement, in the order AWS writes them. */
+export const DOCUMENT_FIELDS = ['Version', 'Id', 'Statement'] as const;
+export const STATEMENT_FIELDS = ['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition'] as const;
 /** Fields of resource-based and trust policies, which have no place in a role's permissions. */
 const PRINCIPAL_FIELDS = ['Principal', 'NotPrincipal'] as const;
 

@@ -11,10 +11,12 @@ export interface ValueRule {
   /** The rule, phrased to follow "must": `be 12 digits`. */
   readonly rule: string;
   readonly example: string;
+  /** The regular expression, when the rule is one (the configuration's JSON Schema uses it). */
+  readonly regex?: RegExp;
 }
 
 function pattern(regex: RegExp, rule: string, example: string): ValueRule {
-  return { test: (value) => regex.test(value), rule, example };
+  return { test: (value) => regex.test(value), rule, example, regex };
 }
 
 /** IAM's character set for role and policy names. */
