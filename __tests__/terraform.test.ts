@@ -6,55 +6,27 @@
  *
  * Without `terraform` on the PATH the suite is skipped with a warning, except in CI, where it fails.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'fs';
+import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import {
-  Launch,
-  plannedValues,
-  runStack,
-  StackOutcome,
-  stateResources,
-  StubAccess,
-  validateEdited,
-} from './support/terraform/acceptance';
-import { installStubProvider, StubProvider } from './support/terraform/plugin-dir';
-import {
-  acceptanceConfigs,
-  AcceptanceConfig,
-  POLICY_VARIABLES_FIXTURE,
-  StackFormat,
-  synthesizeConfig,
-  SynthesizedStack,
-  SynthResult,
-  typesUsed,
-} from './support/terraform/stacks';
-import { startStubServer, StubServer } from './support/terraform/stub-server';
-import { findTerraform, inPool, terraformEnv, TerraformRun } from './support/terraform/terraform-cli';
+import { plannedValues, stateResources } from './support/terraform/acceptance';
+import { acceptanceConfigs, AcceptanceConfig, POLICY_VARIABLES_FIXTURE, StackFormat, SynthResult } from './support/terraform/stacks';
+import { StubServer } from './support/terraform/stub-server';
+import { FORMATS, runSuite, SuiteRun } from './support/terraform/suite';
+import { findTerraform } from './support/terraform/terraform-cli';
 
 /** Terraform processes at a time: the machines running the suite have two cores. */
 const PARALLELISM = 2;
 const MIN_STACKS = 20;
-const FORMATS: readonly StackFormat[] = ['json', 'hcl'];
 
 const CONFIGS = acceptanceConfigs();
 const TERRAFORM = findTerraform();
 
-/** What the run produced, filled in by `beforeAll`. */
-interface Run {
-  readonly synth: Map<string, Record<StackFormat, SynthResult>>;
-  readonly outcomes: StackOutcome[];
-  readonly provider: StubProvider;
-  /** `validate` of the example's first stack with a role argument misspelt, by format. */
-  readonly misspelt: Partial<Record<StackFormat, TerraformRun>>;
-  readonly seconds: number;
-}
-
-const outcomesOf = (run: Run, config: AcceptanceConfig, format?: StackFormat) =>
+const outcomesOf = (run: SuiteRun, config: AcceptanceConfig, format?: StackFormat) =>
   run.outcomes.filter((o) => o.stack.config === config && (format === undefined || o.stack.format === format));
 
 /** Fails with the synth's own message when a configuration did not synthesize. */
-function synthesized(run: Run, config: AcceptanceConfig): Record<StackFormat, SynthResult> {
+function synthesized(run: SuiteRun, config: AcceptanceConfig): Record<StackFormat, SynthResult> {
   const results = run.synth.get(config.slug);
   if (results === undefined) throw new Error(`${config.name} was not synthesized`);
   for (const format of FORMATS) {
@@ -78,71 +50,19 @@ if ('missing' in TERRAFORM && process.env.CI === 'true') {
   describe(`Terraform ${TERRAFORM.version} acceptance against the stub hashicorp/aws provider`, () => {
     const root = mkdtempSync(path.join(tmpdir(), 'bitbucket-oidc-terraform-'));
     const servers: StubServer[] = [];
-    let run: Run | undefined;
+    let run: SuiteRun | undefined;
     let setupError: unknown;
 
     /** The run, or the reason there is none (so every test names the setup failure). */
-    const ran = (): Run => {
+    const ran = (): SuiteRun => {
       if (run === undefined) throw new Error(`the Terraform run did not complete: ${String((setupError as Error)?.stack ?? setupError)}`);
       return run;
     };
 
     beforeAll(async () => {
       try {
-        const started = process.hrtime.bigint();
-        const synth = new Map<string, Record<StackFormat, SynthResult>>();
-        for (const config of CONFIGS) {
-          const json = await synthesizeConfig(config, 'json', path.join(root, 'synth', config.slug, 'json'));
-          const hcl = await synthesizeConfig(config, 'hcl', path.join(root, 'synth', config.slug, 'hcl'));
-          synth.set(config.slug, { json, hcl });
-        }
-        const synthSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-        const stacks = [...synth.values()].flatMap((r) => [...r.json.stacks, ...r.hcl.stacks]);
-        const provider = installStubProvider(root, typesUsed(stacks));
-        const env = terraformEnv(root);
-        for (let lane = 0; lane < PARALLELISM; lane++) servers.push(await startStubServer(provider.bundle, provider.address));
-        const access = (launch: Launch, lane: number): StubAccess => ({
-          pluginDir: provider.pluginDir,
-          launch,
-          env: launch === 'reattach' ? { ...env, TF_REATTACH_PROVIDERS: servers[lane].reattach } : env,
-          untouchedFirst: launch === 'plugin-dir',
-        });
-        const workDir = (stack: SynthesizedStack) => path.join(root, 'tf', `${stack.config.slug}-${stack.name}-${stack.format}`);
-
-        // The launch path of a real provider (init -plugin-dir, go-plugin handshake, AutoMTLS, one
-        // process per command) and the untouched stack's validation (S3 backend block included) on the
-        // example's smallest stack in each format; the other stacks attach to a running stub, which
-        // takes a fifth of the time.
-        const example = synth.get('example');
-        const smallest = (format: StackFormat) => [...(example?.[format].stacks ?? [])].sort((a, b) => stackSize(a) - stackSize(b))[0];
-        const launched = new Set(FORMATS.map(smallest).filter((s) => s !== undefined));
-        const withRole = (format: StackFormat) => example?.[format].stacks.find((s) => readFileSync(path.join(s.dir, s.file), 'utf8').includes('aws_iam_role'));
-        type Job = { kind: 'stack'; stack: SynthesizedStack; launch: Launch } | { kind: 'misspelt'; stack: SynthesizedStack };
-        const jobs: Job[] = [
-          ...stacks.filter((s) => launched.has(s)).map((stack) => ({ kind: 'stack', stack, launch: 'plugin-dir' }) as const),
-          ...FORMATS.map(withRole).filter((s) => s !== undefined).map((stack) => ({ kind: 'misspelt', stack }) as const),
-          ...stacks.filter((s) => !launched.has(s)).map((stack) => ({ kind: 'stack', stack, launch: 'reattach' }) as const),
-        ];
-        const misspelt: Partial<Record<StackFormat, TerraformRun>> = {};
-        const outcomes: StackOutcome[] = [];
-        await inPool(jobs, PARALLELISM, async (job, lane) => {
-          if (job.kind === 'misspelt') {
-            const edit = job.stack.format === 'json' ? misspellInJson : misspellInHcl;
-            misspelt[job.stack.format] = await validateEdited(job.stack, path.join(root, 'tf', `misspelt-${job.stack.format}`), edit, provider.pluginDir, access('reattach', lane).env);
-          } else {
-            outcomes.push(await runStack(job.stack, workDir(job.stack), access(job.launch, lane)));
-          }
-        });
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        run = { synth, outcomes, provider, misspelt, seconds };
-        const count = (format: StackFormat) => outcomes.filter((o) => o.stack.format === format).length;
-        const busy = new Map<string, number>();
-        for (const { args, seconds: s } of outcomes.flatMap((o) => o.runs)) busy.set(args[0], (busy.get(args[0]) ?? 0) + s);
-        console.log(
-          `Terraform acceptance: ${outcomes.length} stacks (${count('json')} JSON, ${count('hcl')} HCL) of ${CONFIGS.length} configurations ` +
-            `through init, validate, plan and apply (${outcomes.filter((o) => o.failure === undefined).length} passed) in ${seconds.toFixed(1)} s, ` +
-            `${PARALLELISM} at a time (synth ${synthSeconds.toFixed(1)} s; terraform ${[...busy].map(([c, t]) => `${c} ${t.toFixed(1)} s`).join(', ')})`,
-        );
+        run = await runSuite(CONFIGS, root, PARALLELISM, servers);
+        console.log(run.summary);
       } catch (error) {
         setupError = error;
       }
@@ -153,12 +73,13 @@ if ('missing' in TERRAFORM && process.env.CI === 'true') {
       rmSync(root, { recursive: true, force: true });
     });
 
-    it('starts the stub as Terraform starts a provider (init -plugin-dir, AutoMTLS) and validates the untouched stack, S3 backend included', () => {
+    it('starts the stub as Terraform starts a provider (init -plugin-dir, AutoMTLS), after validating the untouched stack', () => {
       const launched = ran().outcomes.filter((o) => o.launch === 'plugin-dir');
       expect(launched.map((o) => o.stack.format).sort()).toEqual([...FORMATS].sort());
       for (const outcome of launched) {
         expect(outcome.failure).toBeUndefined();
-        expect(outcome.runs.slice(0, 2).map((r) => r.args.slice(0, 1).concat(r.args.filter((a) => a === '-backend=false')))).toEqual([['init', '-backend=false'], ['validate']]);
+        expect(outcome.runs.map((r) => r.args[0])).toEqual(['init', 'validate', 'init', 'validate', 'plan', 'show', 'apply', 'show']);
+        expect(outcome.runs[0].args).toContain('-backend=false'); // the untouched stack, S3 backend block and all
         expect(outcome.lockFile).toMatch(new RegExp(`provider "registry.terraform.io/hashicorp/aws" \\{\\s+version\\s+= "${ran().provider.version}"`));
       }
     });
@@ -210,6 +131,7 @@ if ('missing' in TERRAFORM && process.env.CI === 'true') {
 
       it('plans the same values from the JSON and from the HCL', () => {
         const r = ran();
+        synthesized(r, config);
         for (const json of outcomesOf(r, config, 'json')) {
           const hcl = outcomesOf(r, config, 'hcl').find((o) => o.stack.name === json.stack.name);
           expect(json.plan).toBeDefined();
@@ -248,7 +170,7 @@ if ('missing' in TERRAFORM && process.env.CI === 'true') {
     });
 
     describe('the policy-variables fixture, applied', () => {
-      const fixture = require(POLICY_VARIABLES_FIXTURE) as {
+      const fixture = JSON.parse(readFileSync(POLICY_VARIABLES_FIXTURE, 'utf8')) as {
         accounts: { roles: { name: string; description: string; inlinePolicies: Record<string, unknown> }[] }[];
       };
       const role = fixture.accounts[0].roles[0];
@@ -283,22 +205,4 @@ if ('missing' in TERRAFORM && process.env.CI === 'true') {
       });
     });
   });
-}
-
-/** The size of a stack's Terraform file, in bytes. */
-function stackSize(stack: SynthesizedStack): number {
-  return statSync(path.join(stack.dir, stack.file)).size;
-}
-
-/** Adds `nmae` (a misspelt `name`) to the first role of a JSON stack. */
-function misspellInJson(text: string): string {
-  const json = JSON.parse(text) as { resource: { aws_iam_role: Record<string, Record<string, unknown>> } };
-  const [role] = Object.values(json.resource.aws_iam_role);
-  role.nmae = role.name;
-  return JSON.stringify(json, null, 2);
-}
-
-/** Adds `nmae` (a misspelt `name`) to the first role of an HCL stack. */
-function misspellInHcl(text: string): string {
-  return text.replace(/^(resource "aws_iam_role" "[^"]+" \{)$/m, '$1\n  nmae = "misspelt"');
 }

@@ -89,7 +89,11 @@ export async function runStack(stack: SynthesizedStack, workDir: string, access:
   };
   const lockFilePath = path.join(workDir, '.terraform.lock.hcl');
   const lockFile = () => (existsSync(lockFilePath) ? readFileSync(lockFilePath, 'utf8') : undefined);
-  const failed = (): StackOutcome => ({ stack, launch, workDir, runs, lockFile: lockFile(), failure: describeFailure(runs[runs.length - 1], workDir) });
+  const stubLog = env.TF_STUB_AWS_LOG;
+  const failed = (): StackOutcome => {
+    const log = stubLog !== undefined && existsSync(stubLog) ? `\nThe stub's log (${stubLog}):\n${readFileSync(stubLog, 'utf8').split('\n').slice(-30).join('\n')}` : '';
+    return { stack, launch, workDir, runs, lockFile: lockFile(), failure: describeFailure(runs[runs.length - 1], workDir) + log };
+  };
 
   const init = ['init', '-input=false', '-no-color', `-plugin-dir=${pluginDir}`];
   const validate = ['validate', '-no-color'];

@@ -28,7 +28,7 @@ function certificateDer(publicKey: KeyObject, privateKey: KeyObject, now: Date):
   const ecdsaWithSha256 = sequence(oid('1.2.840.10045.4.3.2'));
   const name = sequence(set(sequence(oid('2.5.4.10'), utf8('terraform-stub'))), set(sequence(oid('2.5.4.3'), utf8('localhost'))));
   const serial = randomBytes(16);
-  serial[0] &= 0x7f; // a positive INTEGER
+  serial[0] = (serial[0] & 0x3f) | 0x40; // positive, and minimal DER (no leading zero byte to strip)
   const tbs = sequence(
     explicit(0, integer(Buffer.from([2]))), // v3
     integer(serial),

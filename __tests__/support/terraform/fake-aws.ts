@@ -127,6 +127,7 @@ const ARNS: Record<string, (s: ObjectValue, p: ArnParts) => string> = {
   aws_s3_bucket: (s, p) => `arn:${p.partition}:s3:::${str(s.bucket)}`,
   aws_kms_key: (_s, p) => `arn:${p.partition}:kms:${p.region}:${p.account}:key/${p.id()}`,
   aws_kms_alias: (s, p) => `arn:${p.partition}:kms:${p.region}:${p.account}:${str(s.name)}`,
+  aws_caller_identity: (_s, p) => `arn:${p.partition}:iam::${p.account}:user/terraform-stub`,
 };
 
 /** IDs by resource type, as the real provider forms them. */
@@ -137,6 +138,10 @@ const IDS: Record<string, (s: ObjectValue, c: Context) => string> = {
   aws_iam_role_policy: (s) => `${str(s.role)}:${str(s.name)}`,
   aws_iam_role_policy_attachment: (s, c) => `${str(s.role)}-${digest(c, 26)}`,
   aws_s3_bucket: (s) => str(s.bucket),
+  aws_s3_bucket_versioning: (s) => str(s.bucket),
+  aws_s3_bucket_server_side_encryption_configuration: (s) => str(s.bucket),
+  aws_s3_bucket_public_access_block: (s) => str(s.bucket),
+  aws_s3_bucket_policy: (s) => str(s.bucket),
   aws_kms_key: (_s, c) => uuid(digest(c, 32)),
   aws_caller_identity: (_s, c) => c.settings.accountId,
 };
@@ -186,7 +191,9 @@ function fakeString(name: string, context: Context): string {
       return `AROA${digest(context, 17).toUpperCase()}`;
     case 'json':
     case 'minified_json':
-      return JSON.stringify({ Version: str(state.version, '2012-10-17'), Statement: [] });
+      return context.typeName === 'aws_iam_policy_document' ? policyDocument(state, name === 'json' ? 2 : 0) : `{}`;
+    case 'user_id':
+      return `AIDA${digest(context, 17).toUpperCase()}`;
     default:
       return /(^|_)date$|_at$/.test(name) ? '2026-01-01T00:00:00Z' : `${name}-${digest(context, 8)}`;
   }
@@ -200,4 +207,40 @@ function digest(context: Context, length: number): string {
 
 function uuid(hex: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * `aws_iam_policy_document`'s JSON, as the provider renders it: one value stays a string, several
+ * become a list; principals and conditions grouped by type and test. (`source_policy_documents` and
+ * `override_policy_documents` are not merged in.)
+ */
+function policyDocument(state: ObjectValue, indent: number): string {
+  const one = (values: Value | undefined) => {
+    const list = Array.isArray(values) ? (values as string[]) : [];
+    return list.length === 1 ? list[0] : list.length === 0 ? undefined : list;
+  };
+  const principals = (blocks: Value | undefined) => {
+    const list = (Array.isArray(blocks) ? blocks : []) as ObjectValue[];
+    if (list.length === 0) return undefined;
+    return Object.fromEntries(list.map((p) => [str(p.type), one(p.identifiers)]));
+  };
+  const statements = ((Array.isArray(state.statement) ? state.statement : []) as ObjectValue[]).map((s) => {
+    const conditions: Record<string, Record<string, unknown>> = {};
+    for (const c of (Array.isArray(s.condition) ? s.condition : []) as ObjectValue[]) {
+      (conditions[str(c.test)] ??= {})[str(c.variable)] = one(c.values);
+    }
+    const statement = {
+      Sid: str(s.sid) || undefined,
+      Effect: str(s.effect, 'Allow'),
+      Action: one(s.actions),
+      NotAction: one(s.not_actions),
+      Resource: one(s.resources),
+      NotResource: one(s.not_resources),
+      Principal: principals(s.principals),
+      NotPrincipal: principals(s.not_principals),
+      Condition: Object.keys(conditions).length === 0 ? undefined : conditions,
+    };
+    return Object.fromEntries(Object.entries(statement).filter(([, v]) => v !== undefined));
+  });
+  return JSON.stringify({ Version: str(state.version, '2012-10-17'), ...(state.policy_id ? { Id: state.policy_id } : {}), Statement: statements }, null, indent);
 }

@@ -51,18 +51,31 @@ function trace(line: string): void {
 }
 
 function main(): void {
-  trace('start');
+  trace(`start (ppid ${process.ppid})`);
+  process.on('exit', (code) => trace(`exit ${code}`));
+  process.on('uncaughtException', (error) => {
+    trace(`uncaught ${error.stack ?? error}`);
+    process.stderr.write(`stub aws provider: ${error.stack ?? error}\n`);
+    process.exit(1);
+  });
   if (process.env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
+    trace('no magic cookie');
     process.stderr.write('This is the test stub of the hashicorp/aws Terraform provider: Terraform starts it, people do not.\n');
     process.exit(1);
   }
   const offered = (process.env.PLUGIN_PROTOCOL_VERSIONS ?? String(PROVIDER_PROTOCOL_VERSION)).split(',').map((v) => Number(v.trim()));
   if (!offered.includes(PROVIDER_PROTOCOL_VERSION)) {
+    trace(`protocol versions offered: ${offered.join(',')}`);
     process.stderr.write(`The stub speaks plugin protocol ${PROVIDER_PROTOCOL_VERSION}; Terraform offered ${offered.join(', ')}.\n`);
     process.exit(1);
   }
   const serving = process.env[SERVE_ENV_VAR] === '1';
   process.on('SIGINT', () => undefined); // as go-plugin plugins do: Terraform handles Ctrl-C and then shuts us down
+  if (serving) {
+    // A server outlives no test run: it stops when whoever started it is gone.
+    const parent = process.ppid;
+    setInterval(() => process.ppid !== parent && process.exit(0), 500).unref();
+  }
 
   const schemas = JSON.parse(readFileSync(path.join(HERE, 'schemas.json'), 'utf8')) as ProviderSchemas;
   const load = (file: string) =>
@@ -96,6 +109,7 @@ function main(): void {
         );
   server.bindAsync('127.0.0.1:0', credentials, (error, port) => {
     if (error !== null) {
+      trace(`cannot listen: ${error.message}`);
       process.stderr.write(`cannot listen: ${error.message}\n`);
       process.exit(1);
     }
