@@ -226,7 +226,70 @@ describe('token doctor decisions', () => {
     expect(unknown.caveats.join()).toContain('only when the call comes from 203.0.113.0/24');
     expect(inside).toMatchObject({ decision: 'ALLOW', caveats: [] });
     expect(outside.code).toBe(1);
-    expect(roleOf(report(outside), 'staging/ip-limited').failures[0].hint).toContain('"198.51.100.7" is not in 203.0.113.0/24');
+    expect(roleOf(report(outside), 'staging/ip-limited').failures[0]).toMatchObject({ key: 'aws:SourceIp', expected: ['203.0.113.0/24'], actual: '198.51.100.7' });
+    expect(roleOf(report(outside), 'staging/ip-limited').failures[0].hint).toContain('address "198.51.100.7" is in none of the networks the role admits calls from');
+  });
+
+  describe('a role limited to two networks', () => {
+    const cidrs = ['203.0.113.0/24', '198.51.100.0/24'];
+    const limitedConfig = () => exampleWith((c) => {
+      c.accounts[0].roles.push({
+        name: 'ip-limited', repositories: [{ uuid: EXAMPLE.infra }], managedPolicyArns: ['arn:aws:iam::aws:policy/ViewOnlyAccess'], sourceIpCidrs: cidrs,
+      });
+    });
+    /** The lines of one role's block in the text report. */
+    const block = (stdout: string, name: string): string[] => {
+      const lines = stdout.split('\n');
+      const start = lines.findIndex((l) => new RegExp(`^ {2}(ALLOW|DENY) +${name} `).test(l));
+      const end = lines.findIndex((l, i) => i > start && !l.startsWith('           '));
+      return lines.slice(start, end);
+    };
+    const count = (lines: string[], text: string): number => lines.join('\n').split(text).length - 1;
+
+    it('prints its networks once, as a caveat, when it refuses a token for another reason and the address is unknown', async () => {
+      const env = { BITBUCKET_OIDC_CONFIG: limitedConfig() };
+      const run = await runDoctor(['--token-file', await tokenFile(claims({ repositoryUuid: EXAMPLE.stranger })), '--account', 'staging', '--role', 'ip-limited'], { env });
+      const lines = block(run.stdout, 'staging/ip-limited');
+
+      expect(run.code).toBe(1);
+      expect(lines[0]).toMatch(/^ {2}DENY /);
+      for (const cidr of cidrs) expect(count(lines, cidr)).toBe(1);
+      expect(lines.join('\n')).toContain('caveat: it also admits only calls from 203.0.113.0/24 or 198.51.100.0/24');
+      // The unknown address is not a failed condition: the failure is the repository.
+      expect(lines.filter((l) => l.includes('failed'))).toEqual([expect.stringContaining(':sub')]);
+    });
+
+    it('prints its networks once, under expected, when the address given with --source-ip is outside them', async () => {
+      const env = { BITBUCKET_OIDC_CONFIG: limitedConfig() };
+      const run = await runDoctor(['--token-file', await tokenFile(claims()), '--account', 'staging', '--role', 'ip-limited', '--source-ip', '192.0.2.1'], { env });
+      const lines = block(run.stdout, 'staging/ip-limited');
+
+      expect(run.code).toBe(1);
+      for (const cidr of cidrs) expect(count(lines, cidr)).toBe(1);
+      expect(lines.join('\n')).toMatch(/failed +IpAddress aws:SourceIp\n +expected +203\.0\.113\.0\/24\n +198\.51\.100\.0\/24\n +actual +192\.0\.2\.1/);
+    });
+  });
+
+  describe('an account that reuses an existing provider', () => {
+    const providerArn = 'arn:aws:iam::444455556666:oidc-provider/api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc';
+    const reusing = () => ({ BITBUCKET_OIDC_CONFIG: exampleWith((c) => { c.accounts[1].existingProviderArn = providerArn; }) });
+
+    it('says its audience could not be verified offline, and how to check it', async () => {
+      const run = await runDoctor(['--token-file', await tokenFile(claims()), '--account', 'production', '--role', 'bitbucket-plan', '--json'], { env: reusing() });
+      const audience = report(run).checks.find((c) => c.check === 'audience');
+
+      expect(run.code).toBe(0);
+      expect(audience?.status).toBe('warn');
+      expect(audience?.message).toContain('account production reuses an existing provider (existingProviderArn), whose client IDs could not be verified offline');
+      expect(audience?.message).toContain(`aws iam get-open-id-connect-provider --open-id-connect-provider-arn ${providerArn}`);
+      expect(roleOf(report(run), 'production/bitbucket-plan').caveats.join()).toContain("only if the account's reused provider lists the token's audience");
+    });
+
+    it('still passes the audience check of an account whose provider the project creates', async () => {
+      const run = await runDoctor(['--token-file', await tokenFile(claims()), '--account', 'staging', '--json'], { env: reusing() });
+
+      expect(report(run).checks.find((c) => c.check === 'audience')).toMatchObject({ status: 'pass', message: "is one of the provider's client IDs" });
+    });
   });
 });
 
@@ -450,6 +513,15 @@ describe('token doctor signature verification', () => {
     expect(json.roles.every((r) => r.decision === 'DENY' && r.failures.some((f) => f.check === 'signature'))).toBe(true);
   });
 
+  it('never says "NOT verified" of a signature it checked and refused', async () => {
+    const run = await runDoctor(['--token-file', await tokenFile(claims(), otherKey), '--jwks-url', `${server.url}/jwks.json`]);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^ {2}FAIL {2}signature +the signature does not match key/m);
+    expect(run.stdout).toMatch(/^Result: DENY: .*\(signature INVALID: checked against the JWKS and refused; exit 1\)$/m);
+    expect(`${run.stdout}\n${run.stderr}`).not.toContain('NOT verified');
+  });
+
   it('refuses a token whose key ID is not in the JWKS (exit 1)', async () => {
     const stranger = await makeKey('somebody-else');
     const run = await runDoctor(['--token-file', await tokenFile(claims(), stranger), '--jwks-url', `${server.url}/jwks.json`]);
@@ -513,8 +585,9 @@ describe('npm run explain', () => {
     const now = Math.floor(Date.now() / 1000);
     const token = await tokenFile(claims({ issuedAt: now - 60 }));
     const { BITBUCKET_OIDC_CONFIG: _unset, BITBUCKET_STEP_OIDC_TOKEN: _none, ...env } = process.env;
+    // npm under Node.js 22 and later keeps a compile cache in the temp folder, which the test run reports as left over.
     const run = spawnSync('npm', ['run', '--silent', 'explain', '--', '--token-file', token, '--role', 'bitbucket-plan'], {
-      cwd: ROOT, env, encoding: 'utf8', timeout: 30_000,
+      cwd: ROOT, env: { ...env, NODE_DISABLE_COMPILE_CACHE: '1' }, encoding: 'utf8', timeout: 30_000,
     });
 
     expect(run.status).toBe(0);

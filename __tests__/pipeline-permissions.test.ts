@@ -23,11 +23,15 @@ import {
   buildWorld, documentedConditionKeys, newRoleArn, on, onRole, resourcesOfType, roleOf, sessionArn, settingBoundary, World,
   WorldRole, writeActions, WriteAction,
 } from './support/pipeline-world';
-import { decide, DecisionTally, PermissionRequest, SimulatedPrincipal } from './support/simulate-permissions';
+import { adaptPrincipal, adaptRequest, S3_CONTEXT_KEY } from './support/kms-context-adapter';
+import { decide as decideWithEngine, DecisionTally, PermissionRequest, SimulatedPrincipal } from './support/simulate-permissions';
 
 jest.setTimeout(120_000);
 
 const tally = new DecisionTally();
+
+/** The engine, with KMS's S3 encryption-context key renamed so that it evaluates it (see the adapter). */
+const decide = (principal: SimulatedPrincipal, request: PermissionRequest) => decideWithEngine(adaptPrincipal(principal), adaptRequest(request));
 
 // ---------------------------------------------------------------------------------------------
 // Parameter sets
@@ -107,6 +111,17 @@ const ADMINISTRATOR_IDENTITY: PolicyDocument = {
   Statement: [{ Sid: 'Everything', Effect: 'Allow', Action: '*', Resource: '*' }],
 };
 
+/**
+ * A use of the state key as S3 makes it for one object (SSE-KMS, S3 Bucket Keys off): through S3 in
+ * the key's region, with the object's ARN as encryption context.
+ */
+function throughS3(world: World, action: string, object: string): PermissionRequest {
+  const [, partition, , region] = world.kmsKeyArn!.split(':');
+  // Each partition's endpoint DNS suffix (the AWS SDKs' partition data).
+  const suffix = { 'aws-cn': 'amazonaws.com.cn', 'aws-iso': 'c2s.ic.gov', 'aws-iso-b': 'sc2s.sgov.gov', 'aws-eusc': 'amazonaws.eu' }[partition] ?? 'amazonaws.com';
+  return on(world, action, world.kmsKeyArn!, { 'kms:ViaService': `s3.${region}.${suffix}`, [S3_CONTEXT_KEY]: object });
+}
+
 /** Every read Terraform makes to refresh the workload stack, and the state access of a plan. */
 function planNeeds(world: World): PermissionRequest[] {
   const roleReads = ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies'];
@@ -116,7 +131,11 @@ function planNeeds(world: World): PermissionRequest[] {
     on(world, 's3:ListBucket', world.stateBucketArn, { 's3:prefix': world.stateKey }),
     on(world, 's3:GetObject', world.stateObjectArn),
     ...['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].map((action) => on(world, action, world.lockArn)),
-    ...(world.kmsKeyArn === undefined ? [] : ['kms:Decrypt', 'kms:GenerateDataKey'].map((action) => on(world, action, world.kmsKeyArn!))),
+    ...(world.kmsKeyArn === undefined ? [] : [
+      throughS3(world, 'kms:Decrypt', world.stateObjectArn),
+      throughS3(world, 'kms:Decrypt', world.lockArn),
+      throughS3(world, 'kms:GenerateDataKey', world.lockArn),
+    ]),
   ];
 }
 
@@ -136,6 +155,7 @@ function applyNeeds(world: World): PermissionRequest[] {
       settingBoundary(world, 'iam:PutRolePermissionsBoundary', role.arn, world.boundaryArn),
     ]),
     on(world, 's3:PutObject', world.stateObjectArn),
+    ...(world.kmsKeyArn === undefined ? [] : [throughS3(world, 'kms:GenerateDataKey', world.stateObjectArn)]),
   ];
 }
 
@@ -186,6 +206,10 @@ function forbiddenToPipeline(world: World): NamedCase[] {
     )),
     ['iam:GetOpenIDConnectProvider of another issuer', on(world, 'iam:GetOpenIDConnectProvider', world.providerArn.replace(/workspaces\/[^/]+\//, 'workspaces/someone-else/'))],
     ['kms:Decrypt with another key', on(world, 'kms:Decrypt', world.otherKmsKeyArn)],
+    ...(world.kmsKeyArn === undefined ? [] : [
+      ['kms:Decrypt with the state key, not through S3', on(world, 'kms:Decrypt', world.kmsKeyArn)] as NamedCase,
+      ["kms:Decrypt with the state key through S3 for another account's state", throughS3(world, 'kms:Decrypt', world.otherAccountStateArn)] as NamedCase,
+    ]),
   ];
 }
 
@@ -285,11 +309,15 @@ function deployMayWrite(world: World, request: PermissionRequest): boolean {
   return stateWrite(world, request, 'apply');
 }
 
+/**
+ * The state writes a pipeline role may make. The sweep's requests carry no context, so a use of the
+ * state key (allowed only through S3, for the role's own objects) is refused there: `planNeeds` and
+ * `applyNeeds` allow it with S3's context.
+ */
 function stateWrite(world: World, request: PermissionRequest, access: 'plan' | 'apply'): boolean {
   const { action, resource } = request;
   if (resource === world.lockArn && ['s3:PutObject', 's3:DeleteObject'].includes(action)) return true;
-  if (access === 'apply' && resource === world.stateObjectArn && action === 's3:PutObject') return true;
-  return world.kmsKeyArn !== undefined && resource === world.kmsKeyArn && ['kms:Decrypt', 'kms:GenerateDataKey'].includes(action);
+  return access === 'apply' && resource === world.stateObjectArn && action === 's3:PutObject';
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,18 +5,17 @@
  */
 import Ajv from 'ajv';
 import { spawnSync } from 'child_process';
-import { buildSync } from 'esbuild';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseDocument } from 'yaml';
-import { stackName } from '../src/config/types';
+import { deploymentStepLines } from '../src/pipeline';
 import { claims, EXAMPLE, EXAMPLE_CONFIG_FILE, makeKey, ROOT, sign, TestKey } from './support/doctor';
+import { ScriptWorld, scriptWorld, TERRAFORM_SCRIPT } from './support/terraform-oidc';
 
 const SCHEMA = path.resolve(ROOT, '..', 'shared', 'reference', 'bitbucket-pipelines.schema.json');
 const PIPELINE_FILE = path.join(ROOT, 'bitbucket-pipelines.yml');
 const INSTALLER = path.join(ROOT, 'scripts', 'install-terraform.sh');
-const TERRAFORM_SCRIPT = path.join(ROOT, 'scripts', 'terraform-oidc.sh');
 
 type Step = Record<string, unknown> & { name?: string; script?: string[]; oidc?: boolean; deployment?: string; trigger?: string; caches?: string[]; artifacts?: string[] };
 type Item = { step?: Step; parallel?: unknown; stage?: { steps?: Item[] } };
@@ -66,8 +65,8 @@ describe('bitbucket-pipelines.yml', () => {
     it.skip(`is valid against Atlassian's pipeline schema (SKIPPED: ${SCHEMA} is absent; it is only in the project's shared reference folder)`, () => undefined);
   }
 
-  it('runs in a node:20 image', () => {
-    expect(pipeline.image).toMatch(/^node:20(-|$)/);
+  it('runs in a node:24 image that has what the scripts use (the full Debian image: curl and unzip)', () => {
+    expect(pipeline.image).toBe('node:24-bookworm');
   });
 
   it('gives an OIDC token to every step that runs Terraform, and to no other step', () => {
@@ -91,20 +90,23 @@ describe('bitbucket-pipelines.yml', () => {
     const [test, plan] = pullRequest;
 
     expect(pullRequest).toHaveLength(2);
-    expect(test.script).toEqual(['npm ci', 'npm test', 'npm run synth', 'npm run build:explain']);
-    expect(test.artifacts).toEqual(expect.arrayContaining(['cdktf.out/**', 'dist/explain.js']));
+    expect(test.script).toEqual(['npm ci', 'npm test', 'npm run synth', 'npm run build:explain', 'npm run build:plan-digest']);
+    expect(test.artifacts).toEqual(expect.arrayContaining(['cdktf.out/**', 'dist/explain.js', 'dist/plan-digest.js']));
     expect(script(plan)).toContain('scripts/terraform-oidc.sh plan "${PLAN_ROLE_NAME:-bitbucket-plan}"');
     expect(plan.artifacts).toEqual(['plans/**']);
     expect(plan.deployment).toBeUndefined();
   });
 
-  it('on main, repeats the checks and then deploys staging automatically and production manually', () => {
+  it('on main, repeats the checks and then deploys each account by hand, after its plan could be read', () => {
     expect(main.map((s) => s.name)).toEqual([pullRequest[0].name, pullRequest[1].name, 'Deploy staging', 'Deploy production']);
     const [, , staging, production] = main;
 
-    expect(staging).toMatchObject({ deployment: 'staging', oidc: true });
-    expect(staging.trigger ?? 'automatic').toBe('automatic');
+    expect(staging).toMatchObject({ deployment: 'staging', oidc: true, trigger: 'manual' });
     expect(production).toMatchObject({ deployment: 'production', oidc: true, trigger: 'manual' });
+  });
+
+  it('has the deployment steps npm run pipeline-steps prints for the example config, verbatim', () => {
+    expect(text).toContain([...deploymentStepLines('staging'), ...deploymentStepLines('production')].join('\n'));
   });
 
   it('applies one account per deployment step, with the deploy role, named after an account of the example config', () => {
@@ -184,113 +186,90 @@ describe('the Terraform installer', () => {
 });
 
 describe('scripts/terraform-oidc.sh', () => {
-  let work: string;
-  let explainJs: string;
+  let world: ScriptWorld;
   let key: TestKey;
-  const log = (): string[] => (existsSync(path.join(work, 'terraform.log')) ? readFileSync(path.join(work, 'terraform.log'), 'utf8').trim().split('\n') : []);
 
   beforeAll(async () => {
-    work = mkdtempSync(path.join(os.tmpdir(), 'terraform-oidc-'));
-    explainJs = path.join(work, 'doctor', 'explain.js');
-    buildSync({ entryPoints: [path.join(ROOT, 'explain.ts')], bundle: true, platform: 'node', target: 'node20', outfile: explainJs, logLevel: 'warning' });
-    // Named as the synth names them, so the script's stack prefix cannot drift from stackName().
-    for (const name of ['staging', 'production']) {
-      mkdirSync(path.join(work, 'cdktf.out', 'stacks', stackName({ name }, 'workload')), { recursive: true });
-      mkdirSync(path.join(work, 'cdktf.out', 'stacks', stackName({ name }, 'bootstrap')), { recursive: true });
-    }
-    // A stand-in terraform: logs its role, session, token file and arguments; prints a plan.
-    const fake = path.join(work, 'terraform');
-    writeFileSync(fake, [
-      '#!/usr/bin/env bash',
-      'echo "$AWS_ROLE_ARN|$AWS_ROLE_SESSION_NAME|$AWS_WEB_IDENTITY_TOKEN_FILE|$(cat "$AWS_WEB_IDENTITY_TOKEN_FILE")|$*" >> "$(dirname "$0")/terraform.log"',
-      'echo "terraform $*"',
-      'if [[ " $* " == *" plan "* ]]; then echo "Plan: 3 to add, 0 to change, 0 to destroy."; fi',
-    ].join('\n'));
-    chmodSync(fake, 0o755);
+    world = scriptWorld('terraform-oidc-');
     key = await makeKey('k');
   });
 
-  afterAll(() => {
-    rmSync(work, { recursive: true, force: true });
-  });
+  afterAll(() => world.remove());
 
-  beforeEach(() => {
-    rmSync(path.join(work, 'terraform.log'), { force: true });
-  });
-
-  function run(args: string[], token: string | undefined, extra: NodeJS.ProcessEnv = {}) {
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: work,
-      BITBUCKET_OIDC_CONFIG: EXAMPLE_CONFIG_FILE,
-      BITBUCKET_BUILD_NUMBER: '42',
-      EXPLAIN_JS: explainJs,
-      TERRAFORM: path.join(work, 'terraform'),
-      ...(token === undefined ? {} : { BITBUCKET_STEP_OIDC_TOKEN: token }),
-      ...extra,
-    };
-    return spawnSync('bash', [TERRAFORM_SCRIPT, ...args], { cwd: work, env, encoding: 'utf8', timeout: 20_000 });
-  }
+  beforeEach(() => world.clearLog());
 
   const fresh = (options: Parameters<typeof claims>[0] = {}) => claims({ issuedAt: Math.floor(Date.now() / 1000) - 60, ...options });
 
   it('plans every stack with its own account\'s plan role, after the doctor admitted the token', async () => {
     const token = await sign(fresh(), key);
-    const result = run(['plan', 'bitbucket-plan'], token);
-    const lines = log().map((l) => l.split('|'));
+    const result = world.run(['plan', 'bitbucket-plan'], token);
+    const calls = world.calls();
+    const stack = (name: string) => `-chdir=cdktf.out/stacks/bitbucket-oidc-${name}-workload`;
+    const planFile = (name: string) => calls.find((c) => c.args.startsWith(`${stack(name)} plan`))!.args.split('-out=')[1];
 
     expect(result.status).toBe(0);
-    expect(lines.map(([arn, session, , , args]) => [arn, session, args])).toEqual([
-      ['arn:aws:iam::444455556666:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-production', '-chdir=cdktf.out/stacks/bitbucket-oidc-production-workload init -input=false -no-color'],
-      ['arn:aws:iam::444455556666:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-production', '-chdir=cdktf.out/stacks/bitbucket-oidc-production-workload plan -input=false -no-color -lock-timeout=5m'],
-      ['arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-staging', '-chdir=cdktf.out/stacks/bitbucket-oidc-staging-workload init -input=false -no-color'],
-      ['arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-staging', '-chdir=cdktf.out/stacks/bitbucket-oidc-staging-workload plan -input=false -no-color -lock-timeout=5m'],
+    expect(calls.map(({ roleArn, session, args }) => [roleArn, session, args])).toEqual([
+      ['arn:aws:iam::444455556666:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-production', `${stack('production')} init -input=false -lockfile=readonly -no-color`],
+      ['arn:aws:iam::444455556666:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-production', `${stack('production')} plan -input=false -no-color -lock-timeout=5m -out=${planFile('production')}`],
+      ['arn:aws:iam::444455556666:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-production', `${stack('production')} show -no-color ${planFile('production')}`],
+      ['arn:aws:iam::444455556666:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-production', `${stack('production')} show -json ${planFile('production')}`],
+      ['arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-staging', `${stack('staging')} init -input=false -lockfile=readonly -no-color`],
+      ['arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-staging', `${stack('staging')} plan -input=false -no-color -lock-timeout=5m -out=${planFile('staging')}`],
+      ['arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-staging', `${stack('staging')} show -no-color ${planFile('staging')}`],
+      ['arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-staging', `${stack('staging')} show -json ${planFile('staging')}`],
     ]);
     // Terraform read the step's token from a file outside the clone, removed afterwards.
-    expect(lines.every(([, , file, content]) => content === token && !file.startsWith(work) && !existsSync(file))).toBe(true);
-    expect(readFileSync(path.join(work, 'plans', 'bitbucket-oidc-staging-workload.txt'), 'utf8')).toContain('Plan: 3 to add');
+    expect(calls.every(({ tokenFile, token: content }) => content === token && !tokenFile.startsWith(world.dir) && !existsSync(tokenFile))).toBe(true);
+    // The plan files were outside the clone too, and are gone.
+    for (const name of ['staging', 'production']) expect([planFile(name).startsWith(world.dir), existsSync(planFile(name))]).toEqual([false, false]);
+    expect(world.read('plans/bitbucket-oidc-staging-workload.txt')).toContain('# aws_iam_role.staging-deploy will be created');
+    expect(world.read('plans/bitbucket-oidc-staging-workload.digest')).toMatch(/^sha256:[0-9a-f]{64}\n$/);
     // In each account: the role, then the doctor's verdict, then Terraform.
     const out = result.stdout;
     const section = out.indexOf('== bitbucket-oidc-staging-workload: plan as arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan');
     const verdict = out.indexOf('Result: ALLOW by 1 of 1 role: staging/bitbucket-plan', section);
     expect(section).toBeGreaterThan(0);
     expect(verdict).toBeGreaterThan(section);
-    expect(out.indexOf('terraform -chdir=cdktf.out/stacks/bitbucket-oidc-staging-workload init', section)).toBeGreaterThan(verdict);
+    expect(out.indexOf('Terraform has been successfully initialized!', section)).toBeGreaterThan(verdict);
   });
 
   it('applies only the deployment\'s account, with its deploy role', async () => {
-    const token = await sign(fresh({ environmentUuid: EXAMPLE.stagingEnv }), key);
-    const result = run(['apply', 'bitbucket-deploy', 'staging'], token);
+    world.run(['plan', 'bitbucket-plan', 'staging'], await sign(fresh(), key));
+    world.clearLog();
+    const result = world.run(['apply', 'bitbucket-deploy', 'staging'], await sign(fresh({ environmentUuid: EXAMPLE.stagingEnv }), key));
+    const calls = world.calls();
 
     expect(result.status).toBe(0);
-    expect(log().map((l) => l.split('|')[4])).toEqual([
-      '-chdir=cdktf.out/stacks/bitbucket-oidc-staging-workload init -input=false -no-color',
-      '-chdir=cdktf.out/stacks/bitbucket-oidc-staging-workload apply -input=false -no-color -lock-timeout=5m -auto-approve',
-    ]);
-    expect(log()[0].split('|')[0]).toBe('arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-deploy');
+    expect(calls.every((c) => c.args.startsWith('-chdir=cdktf.out/stacks/bitbucket-oidc-staging-workload '))).toBe(true);
+    expect(calls.every((c) => c.roleArn === 'arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-deploy')).toBe(true);
+    expect(calls.map((c) => c.args.split(' ')[1])).toEqual(['init', 'plan', 'show', 'apply']);
   });
 
   it('stops before Terraform, with the doctor\'s reason, when the role would refuse the token', async () => {
+    world.run(['plan', 'bitbucket-plan', 'production'], await sign(fresh(), key));
+    world.clearLog();
     const token = await sign(fresh(), key); // a normal step, not a deployment step
-    const result = run(['apply', 'bitbucket-deploy', 'production'], token);
+    const result = world.run(['apply', 'bitbucket-deploy', 'production'], token);
 
     expect(result.status).toBe(1);
-    expect(log()).toEqual([]);
+    expect(world.calls()).toEqual([]);
     expect(result.stderr).toContain('this step is not a deployment step');
   });
 
   it('refuses to run without a token, without a configuration, or with several accounts to apply', async () => {
     const token = await sign(fresh(), key);
-    const noToken = run(['plan', 'bitbucket-plan'], undefined);
-    const noConfig = run(['plan', 'bitbucket-plan'], token, { BITBUCKET_OIDC_CONFIG: '' });
-    const twoAccounts = run(['apply', 'bitbucket-deploy', 'staging', 'production'], token);
-    const noStack = run(['apply', 'bitbucket-deploy', 'qa'], token);
+    const noToken = world.run(['plan', 'bitbucket-plan'], undefined);
+    const noConfig = world.run(['plan', 'bitbucket-plan'], token, { BITBUCKET_OIDC_CONFIG: '' });
+    const twoAccounts = world.run(['apply', 'bitbucket-deploy', 'staging', 'production'], token);
+    const noStack = world.run(['apply', 'bitbucket-deploy', 'qa'], token);
+    const noDigestTool = world.run(['plan', 'bitbucket-plan'], token, { PLAN_DIGEST_JS: 'dist/absent.js' });
 
-    expect([noToken.status, noConfig.status, twoAccounts.status, noStack.status]).toEqual([2, 2, 2, 2]);
+    expect([noToken.status, noConfig.status, twoAccounts.status, noStack.status, noDigestTool.status]).toEqual([2, 2, 2, 2, 2]);
     expect(noToken.stderr).toContain('add "oidc: true" to this step');
     expect(noConfig.stderr).toContain('BITBUCKET_OIDC_CONFIG is not set');
     expect(twoAccounts.stderr).toContain('apply takes exactly one account');
     expect(noStack.stderr).toContain('account "qa" has no stack cdktf.out/stacks/bitbucket-oidc-qa');
-    expect(log()).toEqual([]);
+    expect(noDigestTool.stderr).toContain('dist/absent.js is missing: run npm run build:plan-digest first');
+    expect(world.calls()).toEqual([]);
   });
 });

@@ -49,6 +49,7 @@ describe('npm run synth', () => {
   it('reads the configuration named by BITBUCKET_OIDC_CONFIG, relative to the working directory', () => {
     const config = exampleConfig();
     config.accounts = [config.accounts[0]];
+    config.state.account = config.accounts[0].name;
     writeConfig(config, 'mine.json');
     const { code, stderr } = run({ BITBUCKET_OIDC_CONFIG: 'mine.json' });
     expect(code).toBe(0);
@@ -137,6 +138,8 @@ describe('under the cdktf CLI (cdktf synth|diff|deploy)', () => {
     expect(run({ BITBUCKET_OIDC_CONFIG: writeConfig(config) }).code).toBe(0);
     expect(stacksOfRemoved().length).toBeGreaterThan(0);
     config.accounts.pop();
+    // The state bucket moves to the remaining account.
+    config.state.account = config.accounts[0].name;
 
     const cli = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'cdktf'), ['synth', '--output', outdir], {
       cwd: ROOT,
@@ -228,7 +231,7 @@ describe('scripts/synth.js, the launcher of npm run synth and cdktf.json', () =>
   let project: string;
   beforeEach(() => {
     project = path.join(work, 'project');
-    for (const entry of ['main.ts', 'src', 'config', 'scripts', 'tsconfig.json', 'package.json']) {
+    for (const entry of ['main.ts', 'src', 'config', 'scripts', 'terraform', 'tsconfig.json', 'package.json']) {
       cpSync(path.join(ROOT, entry), path.join(project, entry), { recursive: true });
     }
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));

@@ -84,6 +84,17 @@ if ('missing' in TERRAFORM && process.env.CI === 'true') {
       }
     });
 
+    it('runs every init with -lockfile=readonly against a lock file generated for the stub, which stays unchanged', () => {
+      const r = ran();
+      expect(r.stubLock).toMatch(new RegExp(`provider "registry.terraform.io/hashicorp/aws" \\{\\s+version\\s+= "${r.provider.version}"\\s+constraints = "${r.provider.version}"`));
+      for (const outcome of r.outcomes) {
+        const inits = outcome.runs.filter((run) => run.args[0] === 'init');
+        expect(inits.length).toBeGreaterThan(0);
+        for (const init of inits) expect(init.args).toContain('-lockfile=readonly');
+        expect(outcome.lockFile).toBe(r.stubLock);
+      }
+    });
+
     it(`runs at least ${MIN_STACKS} stacks, JSON and HCL, through Terraform`, () => {
       const { outcomes } = ran();
       expect(outcomes.length).toBeGreaterThanOrEqual(MIN_STACKS);

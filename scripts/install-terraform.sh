@@ -35,7 +35,7 @@ if [ "$(uname -s)" != "Linux" ] || [ "$machine" != "x86_64" ]; then
   exit 1
 fi
 for tool in curl sha256sum unzip; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is required to install Terraform (node:20 images have it)" >&2; exit 1; }
+  command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is required to install Terraform (the node:24-bookworm image has it)" >&2; exit 1; }
 done
 
 work="$(mktemp -d)"

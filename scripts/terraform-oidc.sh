@@ -2,16 +2,26 @@
 # Runs Terraform on synthesized stacks with short-lived AWS credentials from the step's OIDC token,
 # one AWS account (its workload stack) at a time. For each account it
 #   1. derives the role's ARN from the configuration (no variable per account),
-#   2. runs the token doctor for that role, so a refused token fails the step with the reason,
-#   3. runs terraform init, then plan (its output saved as plans/<stack>.txt) or apply.
+#   2. runs the token doctor for that role, so a refused token fails with the reason,
+#   3. runs terraform init, then
+#      plan:  terraform plan -out=<file outside the clone>, and keeps, for review and for the deploy
+#             step, the plan's text (plans/<stack>.txt) and the digest of its changes
+#             (plans/<stack>.digest: dist/plan-digest.js over `terraform show -json`, piped, never
+#             written); every account is planned, and the failures are listed at the end;
+#      apply: plans again to a file, and applies exactly that file when its digest equals the
+#             reviewed plans/<stack>.digest; otherwise it refuses, printing its plan and both digests.
 # Terraform's AWS provider and S3 backend read AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE.
 #
-# Usage (in a Bitbucket Pipelines step with "oidc: true", after `npm run synth` and
-# `npm run build:explain`, whose cdktf.out/ and dist/ arrive as artifacts):
+# Usage (in a Bitbucket Pipelines step with "oidc: true", after `npm run synth`,
+# `npm run build:explain` and `npm run build:plan-digest`, whose cdktf.out/ and dist/ arrive as
+# artifacts; the deploy step also needs the plan step's plans/):
 #   scripts/terraform-oidc.sh plan  <role-name> [account...]   # default: every stack in cdktf.out/stacks
 #   scripts/terraform-oidc.sh apply <role-name> <account>
 # Environment: BITBUCKET_STEP_OIDC_TOKEN (set by Bitbucket), BITBUCKET_OIDC_CONFIG (the config file),
-# EXPLAIN_JS (the bundled doctor, default dist/explain.js), TERRAFORM (default terraform).
+# EXPLAIN_JS (the bundled doctor, default dist/explain.js), PLAN_DIGEST_JS (default
+# dist/plan-digest.js), TERRAFORM (default terraform).
+# Exit codes: 0 done; 1 an account failed (plan: any of them) or the deploy step refused; 2 bad usage
+# or missing inputs (nothing was run).
 set -euo pipefail
 
 usage="usage: $0 plan <role-name> [account...] | $0 apply <role-name> <account>"
@@ -38,11 +48,13 @@ if [ -z "${BITBUCKET_OIDC_CONFIG:-}" ]; then
 fi
 
 explain_js="${EXPLAIN_JS:-dist/explain.js}"
+digest_js="${PLAN_DIGEST_JS:-dist/plan-digest.js}"
 terraform="${TERRAFORM:-terraform}"
 stacks_dir="cdktf.out/stacks"
 stack_prefix="bitbucket-oidc-" # stackName() in src/config/types.ts: bitbucket-oidc-<account>-<bootstrap|workload>
 stack_suffix="-workload"     # the pipeline plans and applies workload stacks only (bootstrap: an administrator)
 [ -f "$explain_js" ] || { echo "error: $explain_js is missing: run npm run build:explain first (or keep dist/ as an artifact)" >&2; exit 2; }
+[ -f "$digest_js" ] || { echo "error: $digest_js is missing: run npm run build:plan-digest first (or keep dist/ as an artifact)" >&2; exit 2; }
 [ -d "$stacks_dir" ] || { echo "error: $stacks_dir is missing: run npm run synth first (or keep cdktf.out/ as an artifact)" >&2; exit 2; }
 
 accounts=("$@")
@@ -56,36 +68,112 @@ if [ "${#accounts[@]}" -eq 0 ]; then
   done
 fi
 [ "${#accounts[@]}" -gt 0 ] || { echo "error: no workload stacks (*$stack_suffix) in $stacks_dir" >&2; exit 2; }
+for account in "${accounts[@]}"; do
+  dir="$stacks_dir/$stack_prefix$account$stack_suffix"
+  [ -d "$dir" ] || { echo "error: account \"$account\" has no stack $dir; the stacks are: $(ls "$stacks_dir" | tr '\n' ' ')" >&2; exit 2; }
+done
 
-# The token file AWS's SDKs read: outside the clone, so no artifact can carry it away.
-AWS_WEB_IDENTITY_TOKEN_FILE="$(mktemp)"
-export AWS_WEB_IDENTITY_TOKEN_FILE
-trap 'rm -f "$AWS_WEB_IDENTITY_TOKEN_FILE"' EXIT
-printf '%s' "$BITBUCKET_STEP_OIDC_TOKEN" > "$AWS_WEB_IDENTITY_TOKEN_FILE"
-
-plans_dir="$PWD/plans"
+plans_dir="plans"
 mkdir -p "$plans_dir"
 if [ -n "${TF_PLUGIN_CACHE_DIR:-}" ]; then mkdir -p "$TF_PLUGIN_CACHE_DIR"; fi
 
-for account in "${accounts[@]}"; do
-  stack="${stack_prefix}${account}${stack_suffix}"
-  dir="$stacks_dir/$stack"
-  [ -d "$dir" ] || { echo "error: account \"$account\" has no stack $dir; the stacks are: $(ls "$stacks_dir" | tr '\n' ' ')" >&2; exit 2; }
+# Outside the clone, so no artifact can carry them away: the token file AWS's SDKs read, and the
+# saved plan files (they hold the state's values).
+private_dir="$(mktemp -d)"
+trap 'rm -rf "$private_dir"' EXIT
+AWS_WEB_IDENTITY_TOKEN_FILE="$private_dir/web-identity-token"
+export AWS_WEB_IDENTITY_TOKEN_FILE
+printf '%s' "$BITBUCKET_STEP_OIDC_TOKEN" > "$AWS_WEB_IDENTITY_TOKEN_FILE"
 
-  AWS_ROLE_ARN="$(node "$explain_js" --print-role-arn --account "$account" --role "$role")"
+# What an account's subshell is doing, for the summary of failures.
+stage_file="$private_dir/stage"
+stage() { printf '%s' "$1" > "$stage_file"; }
+
+# The digest of a saved plan's changes (src/pipeline/plan-digest.ts); the JSON only passes through the pipe.
+digest_of() { # <stack dir> <plan file>
+  "$terraform" -chdir="$1" show -json "$2" | node "$digest_js"
+}
+
+# Role ARN, doctor and init for one account; exports the role for Terraform.
+prepare() { # <account> <stack> <dir>
+  stage "deriving the role ARN"
+  AWS_ROLE_ARN="$(node "$explain_js" --print-role-arn --account "$1" --role "$role")"
   export AWS_ROLE_ARN
   # Names the session in CloudTrail: which pipeline run assumed the role.
-  export AWS_ROLE_SESSION_NAME="bitbucket-${BITBUCKET_BUILD_NUMBER:-local}-${account}"
-  echo "== $stack: $mode as $AWS_ROLE_ARN"
-
+  export AWS_ROLE_SESSION_NAME="bitbucket-${BITBUCKET_BUILD_NUMBER:-local}-$1"
+  echo "== $2: $mode as $AWS_ROLE_ARN"
   # Refuses (exit 1) with the failed condition and a hint before Terraform's opaque AccessDenied.
-  node "$explain_js" --token-file "$AWS_WEB_IDENTITY_TOKEN_FILE" --account "$account" --role "$role"
+  stage "the token doctor"
+  node "$explain_js" --token-file "$AWS_WEB_IDENTITY_TOKEN_FILE" --account "$1" --role "$role"
+  stage "terraform init"
+  # -lockfile=readonly: the providers must match terraform/.terraform.lock.hcl (copied into every stack), or init fails.
+  "$terraform" -chdir="$3" init -input=false -lockfile=readonly -no-color
+}
 
-  "$terraform" -chdir="$dir" init -input=false -no-color
-  if [ "$mode" = plan ]; then
-    # Text only: a binary plan file holds the state's values (secrets included) and would be an artifact.
-    "$terraform" -chdir="$dir" plan -input=false -no-color -lock-timeout=5m | tee "$plans_dir/$stack.txt"
-  else
-    "$terraform" -chdir="$dir" apply -input=false -no-color -lock-timeout=5m -auto-approve
+plan_account() { # <account> <stack> <dir>
+  local planfile="$private_dir/$2.tfplan" digest
+  rm -f "$plans_dir/$2.txt" "$plans_dir/$2.digest"
+  prepare "$@"
+  stage "terraform plan"
+  "$terraform" -chdir="$3" plan -input=false -no-color -lock-timeout=5m -out="$planfile"
+  stage "terraform show"
+  "$terraform" -chdir="$3" show -no-color "$planfile" > "$private_dir/$2.txt"
+  stage "the plan digest"
+  digest="$(digest_of "$3" "$planfile")"
+  # Written last, and only whole: a digest means the plan and its text are complete.
+  mv "$private_dir/$2.txt" "$plans_dir/$2.txt"
+  printf '%s\n' "$digest" > "$plans_dir/$2.digest"
+  echo "== $2: plan to review in $plans_dir/$2.txt, digest $digest"
+}
+
+apply_account() { # <account> <stack> <dir>
+  local planfile="$private_dir/$2.tfplan" reviewed_file="$plans_dir/$2.digest" reviewed current
+  if [ ! -f "$reviewed_file" ]; then
+    echo "error: account \"$1\": $reviewed_file is missing, so there is no reviewed plan to compare with; the deploy step applies only what the plan step of the same pipeline planned (its artifact plans/**): run the plan step first" >&2
+    exit 1
+  fi
+  reviewed="$(head -n 1 "$reviewed_file")"
+  if ! [[ "$reviewed" =~ ^sha256:[0-9a-f]{64}$ ]]; then
+    echo "error: account \"$1\": $reviewed_file holds \"${reviewed:0:80}\", and it must be one line sha256:<64 hex digits>, as the plan step writes it; nothing was applied" >&2
+    exit 1
+  fi
+  prepare "$@"
+  stage "terraform plan"
+  "$terraform" -chdir="$3" plan -input=false -no-color -lock-timeout=5m -out="$planfile"
+  stage "the plan digest"
+  current="$(digest_of "$3" "$planfile")"
+  if [ "$current" != "$reviewed" ]; then
+    echo "== $2: the plan of this deploy step, NOT applied:"
+    "$terraform" -chdir="$3" show -no-color "$planfile"
+    echo "error: account \"$1\": the plan of this deploy step (digest $current) differs from the plan reviewed in the plan step ($plans_dir/$2.txt, digest $reviewed), so nothing was applied. The state or the infrastructure changed since that plan (another pipeline's deploy step applied, or a change by hand): run a new pipeline and review its plan. This step's plan is printed above." >&2
+    exit 1
+  fi
+  echo "== $2: the plan equals the reviewed one (digest $current); applying that saved plan"
+  stage "terraform apply"
+  "$terraform" -chdir="$3" apply -input=false -no-color -lock-timeout=5m "$planfile"
+}
+
+failures=()
+for account in "${accounts[@]}"; do
+  stack="$stack_prefix$account$stack_suffix"
+  # Each account in a subshell with errexit: its first failing command ends that account only.
+  stage "starting"
+  set +e
+  ( set -e; "${mode}_account" "$account" "$stack" "$stacks_dir/$stack" )
+  status=$?
+  set -e
+  if [ "$status" -ne 0 ]; then
+    [ "$mode" = apply ] && exit "$status"
+    failures+=("$account ($(cat "$stage_file") failed, exit $status)")
+    echo "== $stack: FAILED at $(cat "$stage_file") (exit $status); planning the other accounts" >&2
   fi
 done
+
+if [ "${#failures[@]}" -gt 0 ]; then
+  list="$(printf '%s; ' "${failures[@]}")"
+  echo "error: the plan failed for ${#failures[@]} of ${#accounts[@]} accounts: ${list%; }. Their output is above, under == bitbucket-oidc-<account>-workload; the other accounts' plans are in $plans_dir/" >&2
+  exit 1
+fi
+if [ "$mode" = plan ]; then
+  echo "== planned ${#accounts[@]} account(s): review $plans_dir/<stack>.txt, then run the account's deployment step, which applies that plan only if it is still the same"
+fi

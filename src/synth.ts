@@ -8,9 +8,11 @@
 import { readdirSync, rmSync, statSync } from 'fs';
 import * as path from 'path';
 import { buildApp } from './stacks/app';
+import { copyLockFileIntoStacks } from './stacks/lock-file';
 import { stackName } from './config/types';
 import { CONFIG_ENV_VAR, loadConfig } from './config/load';
 import { ConfigError } from './config/validate';
+import { pipelineFitWarnings } from './pipeline/fit';
 
 /** Where synth reads from and reports to; the defaults are the process's. */
 export interface SynthOptions {
@@ -59,6 +61,7 @@ export function synthesize(options: SynthOptions = {}): number {
     err(`note: ${CONFIG_ENV_VAR} is not set, so the bundled example ${shown(file)} is used; its accounts are AWS's documentation accounts, so it can never be applied. Set ${CONFIG_ENV_VAR}=path/to/your-config.json.`);
   }
   for (const warning of warnings) err(`warning: ${warning}`);
+  for (const warning of pipelineFitWarnings(config, { cwd, configFile: shown(file) })) err(`warning: ${warning}`);
 
   const unusable = outdirProblem(outdir, fromEnv);
   if (unusable !== undefined) {
@@ -70,6 +73,8 @@ export function synthesize(options: SynthOptions = {}): number {
     clearStacks(stacksDir, launchedByCdktfCli(env));
     const { app } = buildApp(config, { outdir });
     app.synth();
+    // The provider lock file (terraform/.terraform.lock.hcl) into every stack; refuses a lock of another version.
+    if (!copyLockFileIntoStacks(outdir, err)) return 1;
   } catch (error) {
     if (!isFileSystemError(error)) throw error;
     err(`error: ${describeWriteError(error, outdir, fromEnv)}`);

@@ -68,7 +68,19 @@ export const FIELDS = {
     },
     optional: {
       keyPrefix: field('Prefix of the state keys: <keyPrefix>/<account>/<bootstrap|workload>.tfstate.', { ...text(RULES.keyPrefix), default: 'bitbucket-oidc' }),
+      account: field('Name of the account (one of accounts[].name) whose bootstrap stack creates and manages the bucket; without it the bucket is managed outside this project.', text(RULES.accountName)),
+      encryption: field('Default encryption of the bucket: SSE-S3, SSE-KMS (the state account\'s bootstrap stack creates the key; needs account), or an existing key of the bucket\'s region.', {
+        oneOf: [{ enum: ['SSE-S3', 'SSE-KMS'] }, ref('stateKmsKey')], default: 'SSE-S3',
+      }),
+      noncurrentVersionExpirationDays: field('Days after which a replaced version of a state object is deleted; needs account.', { type: 'integer', minimum: 1, maximum: 3650, default: 90 }),
     },
+  },
+  stateKmsKey: {
+    description: 'An existing KMS key of the bucket\'s region that you manage; its key policy must let the pipeline roles use it through S3 (see the README).',
+    required: {
+      kmsKeyArn: field('ARN of the key (not an alias).', { type: 'string', pattern: '^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key/[A-Za-z0-9-]+$', examples: ['arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'] }, '"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"'),
+    },
+    optional: {},
   },
   pipeline: {
     description: 'The pipeline that runs this project: its repository and the names of its roles.',

@@ -18,7 +18,8 @@ import {
 import { join, LIMITS, quote as show, RULES, ValueRule } from '../iam/rules';
 import { Checker } from './checker';
 import { FIELDS } from './fields';
-import { ResolvedBoundary, ResolvedPipeline, ResolvedRepository, ResolvedRole, stateKey } from './types';
+import { pipelineStateContext } from './state';
+import { ResolvedBoundary, ResolvedPipeline, ResolvedRepository, ResolvedRole, ResolvedState } from './types';
 
 /** Defaults of the pipeline section, named once. */
 export const PIPELINE_DEFAULTS = {
@@ -145,7 +146,7 @@ export interface PolicyContextInput {
   readonly account: { readonly name: string; readonly accountId: string; readonly partition: string };
   readonly bootstrap: AccountBootstrap;
   readonly workspace: string;
-  readonly state: { readonly bucket: string; readonly keyPrefix: string };
+  readonly state: ResolvedState;
 }
 
 /** Everything the pipeline roles of one account are built from. */
@@ -168,7 +169,7 @@ export function policyContext(input: PolicyContextInput): PipelinePolicyContext 
     boundaryPolicyName: bootstrap.boundary.name,
     boundaryPolicyPath: bootstrap.boundary.path,
     ...(bootstrap.boundary.create ? { boundaryAllowedActions: bootstrap.boundary.allowedActions } : {}),
-    state: { bucket: state.bucket, key: stateKey(state.keyPrefix, account, 'workload') },
+    state: pipelineStateContext(state, account),
   };
 }
 

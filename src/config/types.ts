@@ -80,14 +80,40 @@ export type PermissionsBoundaryConfig =
       readonly arn: string;
     };
 
+/**
+ * How the state bucket encrypts objects: with S3's keys (`SSE-S3`), with a KMS key the state account's
+ * bootstrap stack creates (`SSE-KMS`), or with an existing KMS key of the bucket's region.
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/serv-side-encryption.html
+ */
+export type StateEncryptionConfig = 'SSE-S3' | 'SSE-KMS' | { readonly kmsKeyArn: string };
+
 /** Remote state location shared by the stacks; each stack has its own key. */
 export interface StateConfig {
   /** S3 bucket (versioning and encryption enabled). @example 'acme-terraform-state' */
   readonly bucket: string;
   /** Region of the bucket. @example 'eu-west-1' */
   readonly region: string;
-  /** Prefix of the state keys: `<keyPrefix>/<account name>.tfstate`. @default 'bitbucket-oidc' */
+  /** Prefix of the state keys: `<keyPrefix>/<account>/<bootstrap|workload>.tfstate`. @default 'bitbucket-oidc' */
   readonly keyPrefix?: string;
+  /**
+   * Name of the account (one of `accounts[].name`) whose bootstrap stack creates and manages the bucket:
+   * versioning, encryption, public access blocked, a TLS-only bucket policy granting each account's
+   * pipeline roles their own state keys, `prevent_destroy`.
+   * @default - the bucket is managed outside this project (the synth says so)
+   * @example 'production'
+   */
+  readonly account?: string;
+  /**
+   * Default encryption of the bucket. `SSE-KMS` needs `account` (its bootstrap stack creates the key).
+   * @default 'SSE-S3'
+   * @example { "kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" }
+   */
+  readonly encryption?: StateEncryptionConfig;
+  /**
+   * Days after which a replaced version of a state object is deleted (1-3650). Needs `account`.
+   * @default 90
+   */
+  readonly noncurrentVersionExpirationDays?: number;
 }
 
 /** An AWS account that trusts the workspace. */
@@ -247,6 +273,27 @@ export interface ResolvedBoundary {
   readonly allowedActions: string[];
 }
 
+/** The state bucket's default encryption after validation. */
+export type ResolvedStateEncryption =
+  | { readonly type: 'SSE-S3' }
+  /** A key created by the state account's bootstrap stack (its ARN is known after apply only). */
+  | { readonly type: 'SSE-KMS'; readonly key: 'created' }
+  /** An existing key of the bucket's region, managed by the user. */
+  | { readonly type: 'SSE-KMS'; readonly key: 'existing'; readonly kmsKeyArn: string };
+
+/** The state location after validation. */
+export interface ResolvedState {
+  readonly bucket: string;
+  readonly region: string;
+  readonly keyPrefix: string;
+  /** The partition of the bucket's region: its ARNs are `arn:<partition>:s3:::<bucket>`. */
+  readonly partition: string;
+  /** The account whose bootstrap stack manages the bucket. @default - managed outside this project */
+  readonly account?: { readonly name: string; readonly accountId: string };
+  readonly encryption: ResolvedStateEncryption;
+  readonly noncurrentVersionExpirationDays: number;
+}
+
 /** The pipeline after validation. */
 export interface ResolvedPipeline {
   readonly repository: ResolvedRepository;
@@ -266,7 +313,7 @@ export interface ResolvedConfig {
   readonly thumbprints: string[];
   readonly trustPolicyMaxSize: number;
   readonly tags: Record<string, string>;
-  readonly state: Required<StateConfig>;
+  readonly state: ResolvedState;
   readonly pipeline?: ResolvedPipeline;
   readonly accounts: ResolvedAccount[];
 }

@@ -21,6 +21,7 @@ import { FIELDS } from './fields';
 import { reportFindings } from './findings';
 import { parseJson } from './json';
 import { AccountBootstrap, pipelineRoles, readAccountBootstrap, readEnvironment, readPipeline } from './pipeline';
+import { checkStateAgainstAccounts, readState, stateWarnings } from './state';
 import { ResolvedAccount, ResolvedConfig, ResolvedRepository, ResolvedRole } from './types';
 
 export type { ConfigProblem } from './checker';
@@ -97,14 +98,7 @@ export function validateConfig(input: unknown, source = 'the configuration', bas
   );
   const tags = check.tags('tags', top.tags);
 
-  let state: ResolvedConfig['state'] | undefined;
-  const stateObject = top.state === undefined ? undefined : check.fields('state', top.state, FIELDS.state);
-  if (stateObject !== undefined) {
-    const bucket = stateObject.bucket === undefined ? undefined : check.string('state.bucket', stateObject.bucket, RULES.bucket);
-    const region = stateObject.region === undefined ? undefined : check.string('state.region', stateObject.region, RULES.region);
-    const keyPrefix = check.optionalString('state.keyPrefix', stateObject.keyPrefix, RULES.keyPrefix) ?? 'bitbucket-oidc';
-    if (bucket !== undefined && region !== undefined) state = { bucket, region, keyPrefix };
-  }
+  const state = readState(check, top.state, top.accounts);
 
   const pipeline = readPipeline(check, top.pipeline);
   const issuer = workspace === undefined ? undefined : bitbucketIssuer(workspace);
@@ -180,10 +174,12 @@ export function validateConfig(input: unknown, source = 'the configuration', bas
     });
   });
 
+  if (state !== undefined) checkStateAgainstAccounts(check, state, accounts, pipeline);
   if (check.problems.length === 0) reportFindings(check, accounts);
   if (check.problems.length > 0 || workspace === undefined || workspaceUuid === undefined || issuer === undefined || state === undefined) {
     throw new ConfigError(source, check.problems);
   }
+  check.warnings.push(...stateWarnings(state, accounts, pipeline));
   if (pipeline === undefined) {
     check.warnings.push('there is no "pipeline" section, so no plan or deploy role is created: apply the workload stacks by hand, or name the pipeline\'s repository to have its roles made');
   }

@@ -5,8 +5,8 @@
  * Pure: no I/O, the clock is an input.
  */
 import { BITBUCKET_ISSUER_HOST, bracedUuid, normaliseUuid } from '../bitbucket/protocol';
-import { ResolvedConfig } from '../config/types';
-import { AssumeRoleRequest, evaluateTrustPolicy } from '../iam/evaluate';
+import { ResolvedAccount, ResolvedConfig } from '../config/types';
+import { AssumeRoleRequest, ConditionOutcome, evaluateTrustPolicy } from '../iam/evaluate';
 import { asList } from '../iam/policy';
 import { assumeRoleRequest, BitbucketTokenClaims } from '../bitbucket/token';
 import { audienceOrigin, conditionHint, Labels, labelled, oneOf } from './hints';
@@ -128,7 +128,7 @@ export function explainToken(input: ExplainInput): DoctorReport {
 
   const checks: TokenCheck[] = [
     issuerCheck(claims.iss, config),
-    audienceCheck(claims.aud, config),
+    audienceCheck(claims.aud, config, reusedProviders(input.roles)),
     expiryCheck(claims, now),
     signatureCheck(token.header, input.signature),
     ...workspaceCheck(claims, config),
@@ -152,6 +152,10 @@ export function explainToken(input: ExplainInput): DoctorReport {
     const failures: Failure[] = [];
     const caveats: string[] = [];
     let policyAllows = decision.decision === 'ALLOW';
+    // aws:SourceIp is the caller's address: unknown here unless --source-ip is given, so such a
+    // condition is neither met nor failed; its networks are reported once, as a caveat.
+    const unknownIp = (c: ConditionOutcome): boolean => input.sourceIp === undefined && c.key === 'aws:SourceIp' && c.actual === undefined;
+    const unknownIpCidrs = new Set(decision.statements.flatMap((s) => s.conditions.filter(unknownIp).flatMap((c) => c.expected)));
 
     if (decision.reason === 'explicit-deny') {
       for (const s of decision.statements.filter((st) => st.applies && st.effect === 'Deny')) {
@@ -159,13 +163,11 @@ export function explainToken(input: ExplainInput): DoctorReport {
       }
     } else if (decision.reason === 'implicit-deny') {
       const statementFailures: Failure[] = [];
-      const unknownIpCidrs: string[] = [];
+      let allowedButForUnknownIp = false;
       for (const s of decision.statements.filter((st) => st.effect === 'Allow')) {
-        const failed = s.conditions.filter((c) => !c.matched);
-        // aws:SourceIp is the caller's address: unknown here unless --source-ip is given.
-        const onlyUnknownIp = input.sourceIp === undefined && failed.length > 0 && failed.every((c) => c.key === 'aws:SourceIp' && c.actual === undefined);
-        if (s.principalMatched && s.actionMatched && onlyUnknownIp) {
-          unknownIpCidrs.push(...failed.flatMap((c) => c.expected));
+        const failed = s.conditions.filter((c) => !c.matched && !unknownIp(c));
+        if (s.principalMatched && s.actionMatched && failed.length === 0) {
+          allowedButForUnknownIp = true;
           continue;
         }
         const statement = role.trustPolicy.Statement[s.index];
@@ -180,14 +182,21 @@ export function explainToken(input: ExplainInput): DoctorReport {
           });
         }
       }
-      if (unknownIpCidrs.length > 0) {
-        policyAllows = true;
-        caveats.push(`only when the call comes from ${oneOf(unknownIpCidrs)}: AWS checks aws:SourceIp, which the doctor cannot see (pass --source-ip to check an address)`);
-      } else {
-        failures.push(...statementFailures);
-      }
+      if (allowedButForUnknownIp) policyAllows = true;
+      else failures.push(...statementFailures);
     }
     const allowed = tokenFailures.length === 0 && policyAllows && failures.length === 0;
+    if (unknownIpCidrs.size > 0) {
+      const networks = oneOf([...unknownIpCidrs]);
+      caveats.push(
+        allowed
+          ? `only when the call comes from ${networks}: AWS checks aws:SourceIp, which the doctor cannot see (pass --source-ip to check an address)`
+          : `it also admits only calls from ${networks} (aws:SourceIp, which the doctor cannot see; pass --source-ip to check an address)`,
+      );
+    }
+    if (account.reuseProvider && allowed) {
+      caveats.push("only if the account's reused provider lists the token's audience among its client IDs, which the doctor cannot see (see the audience check)");
+    }
     return {
       account: account.name,
       accountId: account.accountId,
@@ -203,7 +212,7 @@ export function explainToken(input: ExplainInput): DoctorReport {
         ),
       },
       failures: [...tokenFailures, ...failures],
-      caveats: allowed ? caveats : [],
+      caveats,
     };
   });
 
@@ -304,12 +313,35 @@ export function issuerCheck(iss: string, config: ResolvedConfig): TokenCheck {
   };
 }
 
-/** AWS accepts a token only when its audience is one of the provider's client IDs. */
-export function audienceCheck(aud: string | readonly string[], config: ResolvedConfig): TokenCheck {
+/** The accounts of the checked roles that reuse an existing provider, each once. */
+function reusedProviders(roles: readonly AccountRole[]): ResolvedAccount[] {
+  const accounts = new Map<string, ResolvedAccount>();
+  for (const { account } of roles) if (account.reuseProvider) accounts.set(account.name, account);
+  return [...accounts.values()];
+}
+
+/**
+ * AWS accepts a token only when its audience is one of the provider's client IDs. The config's
+ * audiences are the client IDs of the provider this project creates; a reused provider
+ * (`existingProviderArn`) keeps the client IDs it was given, which only AWS can tell.
+ */
+export function audienceCheck(aud: string | readonly string[], config: ResolvedConfig, reused: readonly Pick<ResolvedAccount, 'name' | 'providerArn'>[] = []): TokenCheck {
   const actual = typeof aud === 'string' ? aud : [...aud];
   const values = asList(aud);
   const expected = [...config.audiences];
-  if (values.some((a) => expected.includes(a))) {
+  const matching = values.find((a) => expected.includes(a));
+  if (matching !== undefined && reused.length > 0) {
+    const accounts = reused.map((a) => a.name);
+    const commands = reused.map((a) => `aws iam get-open-id-connect-provider --open-id-connect-provider-arn ${a.providerArn}`);
+    return {
+      check: 'audience',
+      status: 'warn',
+      expected,
+      actual,
+      message: `is one of the config's audiences, but account${accounts.length === 1 ? '' : 's'} ${oneOf(accounts)} reuse${accounts.length === 1 ? 's' : ''} an existing provider (existingProviderArn), whose client IDs could not be verified offline: check that its ClientIDList contains ${JSON.stringify(matching)} with ${commands.join('; ')}`,
+    };
+  }
+  if (matching !== undefined) {
     return { check: 'audience', status: 'pass', expected, actual, message: "is one of the provider's client IDs" };
   }
   return {

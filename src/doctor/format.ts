@@ -126,15 +126,25 @@ export function formatReport(report: DoctorReport, source: ReportSource, exitCod
   for (const role of report.roles) lines.push(...roleLines(role, nameWidth, tokenChecksFailed));
   lines.push('');
 
-  const verified = report.checks.some((c) => c.check === 'signature' && c.status === 'pass');
-  const signature = verified ? 'signature verified' : 'signature NOT verified';
+  const signature = signatureSummary(report);
   const count = `${report.allowed.length} of ${report.roles.length} role${report.roles.length === 1 ? '' : 's'}`;
   lines.push(
     report.allowed.length > 0
       ? `Result: ALLOW by ${count}: ${report.allowed.join(', ')} (${signature}; exit ${exitCode})`
-      : `Result: DENY: none of the ${report.roles.length} checked role${report.roles.length === 1 ? '' : 's'} admits this token (${signature}; exit ${exitCode})`,
+      : `Result: DENY: ${report.roles.length === 1 ? 'the checked role does not admit' : `none of the ${report.roles.length} checked roles admits`} this token (${signature}; exit ${exitCode})`,
   );
   return lines;
+}
+
+/**
+ * The signature's state for the result line: verified, checked and refused, or not checked. A
+ * signature that was checked and failed is never "NOT verified", which would read as "not checked".
+ */
+function signatureSummary(report: DoctorReport): string {
+  const check = report.checks.find((c) => c.check === 'signature');
+  if (check?.status === 'pass') return 'signature verified';
+  if (check?.status === 'fail') return 'signature INVALID: checked against the JWKS and refused';
+  return 'signature NOT verified';
 }
 
 /** One line saying why no role admits the token (for stderr, exit 1). */

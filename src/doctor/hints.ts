@@ -79,10 +79,11 @@ export function conditionHint(
   }
   if (key.endsWith(':sub') && actual !== undefined) return subjectHint(context.subject, context.sub, context.role, context.labels);
   if (key.endsWith(':aud') && actual !== undefined) return audienceHint(actual, context.role);
+  // The networks are the condition's expected values, printed next to the hint: not repeated here.
   if (key === 'aws:SourceIp') {
     return actual === undefined
-      ? `the role only admits calls from ${oneOf(expected)}; the doctor cannot see the address AWS will see (pass --source-ip to check one)`
-      : `address ${show(actual)} is not in ${oneOf(expected)}, the networks the role admits calls from`;
+      ? 'the role only admits calls from the networks of its sourceIpCidrs (under expected); the doctor cannot see the address AWS will see (pass --source-ip to check one)'
+      : `address ${show(actual)} is in none of the networks the role admits calls from (its sourceIpCidrs, under expected): run the step from one of them, or change sourceIpCidrs`;
   }
   if (actual === undefined) {
     return `the request carries no ${key}: the token's issuer names other condition keys than the role's`;

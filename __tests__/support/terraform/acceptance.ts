@@ -75,12 +75,18 @@ export interface StubAccess {
   readonly env: NodeJS.ProcessEnv;
   /** Also validate the untouched stack, S3 backend included, before swapping the backend. */
   readonly untouchedFirst?: boolean;
+  /**
+   * A lock file for the stub (`stub-lock.ts`): the copy of the stack gets it in place of the project's
+   * (whose checksums are the real provider's), and every `init` runs with `-lockfile=readonly`.
+   */
+  readonly lockFile?: string;
 }
 
 /** Runs the whole sequence on a stack in `workDir`; stops at the first failing step. */
 export async function runStack(stack: SynthesizedStack, workDir: string, access: StubAccess): Promise<StackOutcome> {
   const { pluginDir, launch, env } = access;
   copyStack(stack, workDir);
+  if (access.lockFile !== undefined) writeFileSync(path.join(workDir, '.terraform.lock.hcl'), access.lockFile);
   const runs: TerraformRun[] = [];
   const step = async (args: string[]): Promise<TerraformRun | undefined> => {
     const run = await terraform(workDir, args, env);
@@ -95,7 +101,7 @@ export async function runStack(stack: SynthesizedStack, workDir: string, access:
     return { stack, launch, workDir, runs, lockFile: lockFile(), failure: describeFailure(runs[runs.length - 1], workDir) + log };
   };
 
-  const init = ['init', '-input=false', '-no-color', `-plugin-dir=${pluginDir}`];
+  const init = ['init', '-input=false', '-no-color', `-plugin-dir=${pluginDir}`, ...(access.lockFile === undefined ? [] : ['-lockfile=readonly'])];
   const validate = ['validate', '-no-color'];
   if (access.untouchedFirst === true && (!(await step([...init, '-backend=false'])) || !(await step(validate)))) return failed();
 

@@ -9,6 +9,7 @@ import { Launch, runStack, StackOutcome, StubAccess, validateEdited } from './ac
 import { installStubProvider, StubProvider } from './plugin-dir';
 import { AcceptanceConfig, StackFormat, synthesizeConfig, SynthesizedStack, SynthResult, typesUsed } from './stacks';
 import { startStubServer, StubServer } from './stub-server';
+import { lockFileForStub } from './stub-lock';
 import { inPool, terraformEnv, TerraformRun } from './terraform-cli';
 
 export const FORMATS: readonly StackFormat[] = ['json', 'hcl'];
@@ -23,6 +24,8 @@ export interface SuiteRun {
   readonly misspelt: Partial<Record<StackFormat, TerraformRun>>;
   /** One line: stacks, formats, time. */
   readonly summary: string;
+  /** The lock file generated for the stub, which every stack's copy gets instead of the project's. */
+  readonly stubLock: string;
 }
 
 /**
@@ -42,12 +45,14 @@ export async function runSuite(configs: readonly AcceptanceConfig[], root: strin
   const stacks = [...synth.values()].flatMap((r) => [...r.json.stacks, ...r.hcl.stacks]);
   const provider = installStubProvider(root, typesUsed(stacks));
   const env = terraformEnv(root);
+  const stubLock = await lockFileForStub(provider.pluginDir, provider.version, path.join(root, 'stub-lock'), env);
   for (let lane = 0; lane < parallelism; lane++) servers.push(await startStubServer(provider.bundle, provider.address));
   const access = (launch: Launch, lane: number, log: string): StubAccess => ({
     pluginDir: provider.pluginDir,
     launch,
     env: { ...env, TF_STUB_AWS_LOG: log, ...(launch === 'reattach' ? { TF_REATTACH_PROVIDERS: servers[lane].reattach } : {}) },
     untouchedFirst: launch === 'plugin-dir',
+    lockFile: stubLock,
   });
 
   // The launch path of a real provider (init -plugin-dir, go-plugin handshake, AutoMTLS, a process
@@ -85,7 +90,7 @@ export async function runSuite(configs: readonly AcceptanceConfig[], root: strin
     `Terraform acceptance: ${outcomes.length} stacks (${count('json')} JSON, ${count('hcl')} HCL) of ${configs.length} configurations ` +
     `through init, validate, plan and apply (${outcomes.filter((o) => o.failure === undefined).length} passed) in ${elapsed().toFixed(1)} s, ` +
     `${parallelism} at a time (synth ${synthSeconds.toFixed(1)} s; terraform ${[...busy].map(([c, s]) => `${c} ${s.toFixed(1)} s`).join(', ')})`;
-  return { synth, outcomes, provider, misspelt, summary };
+  return { synth, outcomes, provider, misspelt, summary, stubLock };
 }
 
 function textOf(stack: SynthesizedStack): string {

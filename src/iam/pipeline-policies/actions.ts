@@ -108,3 +108,10 @@ export const STATE_WRITE_ACTIONS = ['s3:GetObject', 's3:PutObject'] as const;
 export const STATE_LOCK_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'] as const;
 /** Decrypts the state (GetObject) and encrypts the state and the lock file (PutObject) under SSE-KMS. */
 export const STATE_KMS_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'] as const;
+/** What S3 asks KMS for on a GetObject of an SSE-KMS object (S3 Bucket Keys off). */
+export const STATE_KMS_DECRYPT_ACTIONS = ['kms:Decrypt'] as const;
+/** What S3 asks KMS for on a single-part PutObject under SSE-KMS (Terraform's state and lock are small). */
+export const STATE_KMS_ENCRYPT_ACTIONS = ['kms:GenerateDataKey'] as const;
+
+/** Listing the state bucket; always limited by `s3:prefix` to the role's own state key. */
+export const STATE_LIST_ACTIONS = ['s3:ListBucket'] as const;

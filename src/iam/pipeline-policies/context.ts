@@ -22,11 +22,21 @@ export interface PipelineStateContext {
    */
   readonly key: string;
   /**
-   * ARN of the KMS key the bucket encrypts objects with (SSE-KMS). Omit for SSE-S3.
+   * ARN of the existing KMS key the bucket encrypts objects with (SSE-KMS, S3 Bucket Keys off). Omit
+   * for SSE-S3. Exclusive with `createdKmsKey`.
    * @default - no KMS permissions are granted
    * @example 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'
    */
   readonly kmsKeyArn?: string;
+  /**
+   * The bucket encrypts with a KMS key that the state account's bootstrap stack creates, whose ARN is
+   * unknown before that apply: every key of that account in the bucket's region is matched
+   * (`arn:<p>:kms:<region>:<account>:key/*`), and, as for `kmsKeyArn`, only through S3 and only for
+   * this stack's own objects. Exclusive with `kmsKeyArn`.
+   * @default - no created key
+   * @example { accountId: '444455556666', region: 'eu-west-1' }
+   */
+  readonly createdKmsKey?: { readonly accountId: string; readonly region: string };
 }
 
 /** Everything the plan role, the deploy role and the permissions boundary are built from. */
@@ -104,7 +114,10 @@ export interface PipelineArns {
   readonly stateObject: string;
   /** `arn:<p>:s3:::<bucket>/<key>.tflock` */
   readonly stateLock: string;
-  /** The KMS key, when the bucket uses SSE-KMS. */
+  /**
+   * The KMS key, when the bucket uses SSE-KMS: `kmsKeyArn`, or for a created key
+   * `arn:<p>:kms:<region>:<stateAccount>:key/*`.
+   */
   readonly kmsKey?: string;
 }
 
@@ -118,6 +131,11 @@ export interface ResolvedPipelineContext {
   readonly lockKey: string;
   readonly boundaryAllowedActions: readonly string[];
   readonly arns: PipelineArns;
+  /**
+   * `kms:ViaService` of S3 in the KMS key's region (`s3.<region>.amazonaws.com`), when the bucket uses
+   * SSE-KMS: the pipeline roles may use the key only through S3.
+   */
+  readonly kmsViaService?: string;
 }
 
 /** Thrown when a context breaks a rule; lists every problem, not only the first. */
@@ -158,6 +176,24 @@ function kmsKeyRule(partition: string): ValueRule {
   };
 }
 
+/**
+ * The DNS suffix of a partition's service endpoints, which `kms:ViaService` names
+ * (`<service>.<region>.<suffix>`), from the AWS SDKs' partition data; any other partition gets
+ * `amazonaws.com`. A wrong suffix fails closed: the pipeline roles then cannot use the key.
+ * @see https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+ */
+const ENDPOINT_SUFFIX: Readonly<Record<string, string>> = {
+  'aws-cn': 'amazonaws.com.cn',
+  'aws-iso': 'c2s.ic.gov',
+  'aws-iso-b': 'sc2s.sgov.gov',
+  'aws-eusc': 'amazonaws.eu',
+};
+
+/** `kms:ViaService` for S3 in a region: `s3.<region>.amazonaws.com` (or the partition's suffix). */
+export function s3ViaService(partition: string, region: string): string {
+  return `s3.${region}.${ENDPOINT_SUFFIX[partition] ?? 'amazonaws.com'}`;
+}
+
 /** A check that is skipped for an unresolved token (a value Terraform only knows at apply time). */
 function check(field: string, value: string, ...rules: ValueRule[]): string[] {
   if (Token.isUnresolved(value)) return [];
@@ -177,7 +213,7 @@ export function resolvePipelineContext(context: PipelinePolicyContext): Resolved
     boundaryPolicyPath = PIPELINE_POLICY_DEFAULTS.boundaryPolicyPath,
     boundaryAllowedActions = [...PIPELINE_POLICY_DEFAULTS.boundaryAllowedActions],
   } = context;
-  const { bucket, key, kmsKeyArn } = state;
+  const { bucket, key, kmsKeyArn, createdKmsKey } = state;
 
   const problems = [
     ...check('partition', partition, RULE_PARTITION),
@@ -190,6 +226,13 @@ export function resolvePipelineContext(context: PipelinePolicyContext): Resolved
     ...check('state.bucket', bucket, RULES.bucket),
     ...check('state.key', key, RULE_STATE_KEY, NO_WILDCARDS),
     ...(kmsKeyArn === undefined ? [] : check('state.kmsKeyArn', kmsKeyArn, kmsKeyRule(partition))),
+    ...(createdKmsKey === undefined ? [] : [
+      ...check('state.createdKmsKey.accountId', createdKmsKey.accountId, RULES.accountId),
+      ...check('state.createdKmsKey.region', createdKmsKey.region, RULES.region),
+    ]),
+    ...(kmsKeyArn !== undefined && createdKmsKey !== undefined
+      ? ['state: kmsKeyArn and createdKmsKey must not both be set (the bucket has one default key), e.g. only kmsKeyArn']
+      : []),
     ...(boundaryAllowedActions.length === 0 ? ['boundaryAllowedActions: [] must list at least one action, e.g. ["*"]'] : []),
     ...boundaryAllowedActions.flatMap((action, i) => check(`boundaryAllowedActions[${i}]`, action, RULES.action)),
   ];
@@ -207,6 +250,9 @@ export function resolvePipelineContext(context: PipelinePolicyContext): Resolved
   const iam = (resource: string): string => `arn:${partition}:iam::${accountId}:${resource}`;
   const s3 = (resource: string): string => `arn:${partition}:s3:::${resource}`;
   const lockKey = `${key}${LOCK_FILE_SUFFIX}`;
+  // The key's region is in its ARN (a created key is in the bucket's region, like any key S3 uses).
+  const kmsKey = kmsKeyArn ?? (createdKmsKey === undefined ? undefined : `arn:${partition}:kms:${createdKmsKey.region}:${createdKmsKey.accountId}:key/*`);
+  const kmsRegion = createdKmsKey?.region ?? kmsKeyArn?.split(':')[3];
   return {
     partition,
     accountId,
@@ -224,7 +270,8 @@ export function resolvePipelineContext(context: PipelinePolicyContext): Resolved
       stateBucket: s3(bucket),
       stateObject: s3(`${bucket}/${key}`),
       stateLock: s3(`${bucket}/${lockKey}`),
-      ...(kmsKeyArn === undefined ? {} : { kmsKey: kmsKeyArn }),
+      ...(kmsKey === undefined ? {} : { kmsKey }),
     },
+    ...(kmsRegion === undefined ? {} : { kmsViaService: s3ViaService(partition, kmsRegion) }),
   };
 }

@@ -73,3 +73,24 @@ export function permissionTableMarkdown(context: PipelinePolicyContext, options:
   ].join(' | ')} |`);
   return [...header, ...rows].join('\n');
 }
+
+/**
+ * A resource policy (the state bucket's) as a Markdown table for the README: one row per statement,
+ * with its principal.
+ */
+export function resourcePolicyTableMarkdown(document: PolicyDocument): string {
+  const header = ['| Statement | Effect | Principal | Actions | Resources | Conditions |', '|---|---|---|---|---|---|'];
+  const rows = permissionRows('', document).map((row, i) => {
+    const principal = document.Statement[i].Principal ?? {};
+    const principals = Object.entries(principal as Record<string, string | string[]>).flatMap(([kind, value]) => asList(value).map((p) => `${kind}: ${p}`));
+    return `| ${[
+      row.sid,
+      row.effect,
+      principals.map(code).join('<br>'),
+      row.actions.map(code).join('<br>'),
+      row.resources.map(code).join('<br>'),
+      row.conditions.length === 0 ? '' : row.conditions.map(code).join('<br>'),
+    ].join(' | ')} |`;
+  });
+  return [...header, ...rows].join('\n');
+}

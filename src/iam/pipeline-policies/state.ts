@@ -4,9 +4,11 @@
  * @see https://developer.hashicorp.com/terraform/language/backend/s3 (permissions, `use_lockfile`)
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html (`s3:prefix`)
  */
-import { permissionStatement, PolicyStatement } from '../policy';
+import { Conditions, permissionStatement, PolicyStatement } from '../policy';
 import type { ResolvedPipelineContext } from './context';
-import { STATE_KMS_ACTIONS, STATE_LOCK_ACTIONS, STATE_READ_ACTIONS, STATE_WRITE_ACTIONS } from './actions';
+import {
+  STATE_KMS_DECRYPT_ACTIONS, STATE_KMS_ENCRYPT_ACTIONS, STATE_LIST_ACTIONS, STATE_LOCK_ACTIONS, STATE_READ_ACTIONS, STATE_WRITE_ACTIONS,
+} from './actions';
 
 /** One stack's state location, as ARNs. */
 export interface StateLocation {
@@ -19,7 +21,29 @@ export interface StateLocation {
   /** `arn:<p>:s3:::<bucket>/<key>.tflock` */
   readonly lockArn: string;
   /** @default - the bucket uses SSE-S3; no KMS permission */
-  readonly kmsKeyArn?: string;
+  readonly kms?: StateKmsKey;
+}
+
+/** The SSE-KMS key of the state bucket, as the pipeline roles may use it. */
+export interface StateKmsKey {
+  /** The key's ARN, or `arn:<p>:kms:<region>:<account>:key/*` for a key created at bootstrap. */
+  readonly keyArn: string;
+  /** `kms:ViaService` of S3 in the key's region, e.g. `s3.eu-west-1.amazonaws.com`. */
+  readonly viaService: string;
+}
+
+/** The condition key S3 sets to the object's ARN when it asks KMS for a key (S3 Bucket Keys off). */
+export const S3_ENCRYPTION_CONTEXT_KEY = 'kms:EncryptionContext:aws:s3:arn';
+
+/**
+ * The conditions under which a pipeline role may use the state key: only S3 may call KMS for it
+ * (`kms:ViaService`), and only for the given objects (`kms:EncryptionContext:aws:s3:arn`, which S3
+ * sets to the object's ARN while S3 Bucket Keys are off; with Bucket Keys on it is the bucket's ARN
+ * and these conditions refuse every use).
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context
+ */
+export function stateKeyUseConditions(viaService: string, objectArns: readonly string[]): Conditions {
+  return { StringEquals: { 'kms:ViaService': viaService, [S3_ENCRYPTION_CONTEXT_KEY]: [...objectArns] } };
 }
 
 /** `plan` reads the state; `apply` also writes it. Both take the lock (`terraform plan` locks too). */
@@ -27,7 +51,9 @@ export type StateAccess = 'plan' | 'apply';
 
 /**
  * The statements a pipeline role needs on its own state and nothing more: listing only its own key,
- * reading (plan) or reading and writing (apply) the state object, the lock file, and the KMS key.
+ * reading (plan) or reading and writing (apply) the state object, the lock file, and the KMS key
+ * (see `stateKeyStatements`). A bucket of another account must grant the same in its bucket policy
+ * (`stateBucketPolicy`), and a KMS key of another account in its key policy (`stateKeyPolicy`).
  *
  * The listing is limited to `s3:prefix` = the key. Terraform's workspace listing (prefix
  * `<workspace_key_prefix>/`, default `env:/`) is therefore refused; the S3 backend's `Workspaces`
@@ -36,11 +62,11 @@ export type StateAccess = 'plan' | 'apply';
  * @see https://github.com/hashicorp/terraform/blob/v1.11.4/internal/backend/remote-state/s3/backend_state.go
  */
 export function statePolicyStatements(state: StateLocation, access: StateAccess): PolicyStatement[] {
-  const { bucketArn, key, objectArn, lockArn, kmsKeyArn } = state;
+  const { bucketArn, key, objectArn, lockArn, kms } = state;
   return [
     permissionStatement({
       sid: 'ListOwnStateKey',
-      actions: ['s3:ListBucket'],
+      actions: [...STATE_LIST_ACTIONS],
       resources: [bucketArn],
       conditions: { StringEquals: { 's3:prefix': key } },
     }),
@@ -48,20 +74,47 @@ export function statePolicyStatements(state: StateLocation, access: StateAccess)
       ? permissionStatement({ sid: 'ReadOwnState', actions: [...STATE_READ_ACTIONS], resources: [objectArn] })
       : permissionStatement({ sid: 'ReadAndWriteOwnState', actions: [...STATE_WRITE_ACTIONS], resources: [objectArn] }),
     permissionStatement({ sid: 'WriteOwnStateLock', actions: [...STATE_LOCK_ACTIONS], resources: [lockArn] }),
-    ...(kmsKeyArn === undefined
-      ? []
-      : [permissionStatement({ sid: 'UseStateEncryptionKey', actions: [...STATE_KMS_ACTIONS], resources: [kmsKeyArn] })]),
+    ...(kms === undefined ? [] : stateKeyStatements(state, kms, access)),
+  ];
+}
+
+/**
+ * Use of the state bucket's SSE-KMS key, through S3 only and for the role's own objects only: decrypt
+ * its state and lock file (GetObject); encrypt its lock file (plan) or its state and lock file (apply).
+ */
+export function stateKeyStatements(state: StateLocation, kms: StateKmsKey, access: StateAccess): PolicyStatement[] {
+  const { objectArn, lockArn } = state;
+  return [
+    permissionStatement({
+      sid: 'DecryptOwnStateWithStateKey',
+      actions: [...STATE_KMS_DECRYPT_ACTIONS],
+      resources: [kms.keyArn],
+      conditions: stateKeyUseConditions(kms.viaService, [objectArn, lockArn]),
+    }),
+    access === 'plan'
+      ? permissionStatement({
+        sid: 'EncryptOwnStateLockWithStateKey',
+        actions: [...STATE_KMS_ENCRYPT_ACTIONS],
+        resources: [kms.keyArn],
+        conditions: stateKeyUseConditions(kms.viaService, [lockArn]),
+      })
+      : permissionStatement({
+        sid: 'EncryptOwnStateAndLockWithStateKey',
+        actions: [...STATE_KMS_ENCRYPT_ACTIONS],
+        resources: [kms.keyArn],
+        conditions: stateKeyUseConditions(kms.viaService, [objectArn, lockArn]),
+      }),
   ];
 }
 
 /** The workload stack's state location of a resolved context. */
 export function stateLocationOf(context: ResolvedPipelineContext): StateLocation {
-  const { stateKey, arns } = context;
+  const { stateKey, arns, kmsViaService } = context;
   return {
     bucketArn: arns.stateBucket,
     key: stateKey,
     objectArn: arns.stateObject,
     lockArn: arns.stateLock,
-    ...(arns.kmsKey === undefined ? {} : { kmsKeyArn: arns.kmsKey }),
+    ...(arns.kmsKey === undefined || kmsViaService === undefined ? {} : { kms: { keyArn: arns.kmsKey, viaService: kmsViaService } }),
   };
 }
