@@ -130,7 +130,12 @@ describe('under the cdktf CLI (cdktf synth|diff|deploy)', () => {
     expect(readdirSync(path.join(stacks, kept))).not.toContain('cdk.tf');
   });
 
-  it('runs `cdktf synth` after an account was removed from the configuration (the CLI used to fail with ENOENT, lstat)', () => {
+  // cdktf-cli 0.21 loads node-pty, whose prebuilt binaries stop at Node.js 22 (ABI 127): on a newer
+  // Node.js the CLI cannot start at all, so the test says so instead of running (README, Speed).
+  const pty = spawnSync(process.execPath, ['-e', "require('@cdktf/node-pty-prebuilt-multiarch')"], { cwd: ROOT, encoding: 'utf8' });
+  const cliMissing = pty.status === 0 ? undefined : `cdktf-cli 0.21 cannot start on Node.js ${process.version}: @cdktf/node-pty-prebuilt-multiarch has no binary for ABI ${process.versions.modules}`;
+  if (cliMissing !== undefined) console.warn(`Skipping the real cdktf CLI run: ${cliMissing}`);
+  (cliMissing === undefined ? it : it.skip)('runs `cdktf synth` after an account was removed from the configuration (the CLI used to fail with ENOENT, lstat)', () => {
     const outdir = path.join(work, 'cdktf.out');
     const config = exampleConfig();
     const removed = config.accounts[config.accounts.length - 1];
