@@ -2,6 +2,7 @@
  * Test support: synthesize a configuration in memory and read back what Terraform would get, so tests
  * assert on the synthesized JSON (the real product), not on the objects that built it.
  */
+import { unescapeTemplate } from '../../src/constructs/template-literal';
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -72,10 +73,10 @@ export function synthConfig(input: unknown): Record<string, StackJson> {
   return Object.fromEntries(Object.entries(synthesizeStacks(input)).map(([name, json]) => [name, JSON.parse(json)]));
 }
 
-/** Every `aws_iam_role` of a stack: role name -> parsed `assume_role_policy`. */
+/** Every `aws_iam_role` of a stack: role name -> its `assume_role_policy` as AWS receives it (Terraform unescapes `$${`). */
 export function trustPolicies(stack: StackJson): Record<string, PolicyDocument> {
   const roles = stack.resource.aws_iam_role ?? {};
-  return Object.fromEntries(Object.values(roles).map((role: any) => [role.name, JSON.parse(role.assume_role_policy)]));
+  return Object.fromEntries(Object.values(roles).map((role: any) => [role.name, JSON.parse(unescapeTemplate(role.assume_role_policy))]));
 }
 
 /** The decision AWS would make for a token against a synthesized trust policy. */

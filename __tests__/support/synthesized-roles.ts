@@ -2,6 +2,7 @@
  * The roles a configuration synthesizes to, read back from each stack's `cdk.tf.json` (the real
  * product): account, role name and path, and the parsed `assume_role_policy`.
  */
+import { unescapeTemplate } from '../../src/constructs/template-literal';
 import { PolicyDocument } from '../../src/iam/policy';
 import { validateConfig } from '../../src/config/validate';
 import { synthesizeStacks } from './synth';
@@ -29,7 +30,8 @@ export function synthesizedRoles(input: unknown): SynthesizedRole[] {
       accountId: account.accountId,
       name: role.name,
       path: role.path,
-      trustPolicy: JSON.parse(role.assume_role_policy) as PolicyDocument,
+      // What AWS receives: Terraform turns the escaped `$${` of a literal back into `${`.
+      trustPolicy: JSON.parse(unescapeTemplate(role.assume_role_policy)) as PolicyDocument,
     }));
   });
 }
