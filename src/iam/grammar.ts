@@ -28,6 +28,18 @@ export function hasPolicyVariable(value: string): boolean {
   return POLICY_VARIABLE.test(value);
 }
 
+/** A reporter that remembers whether anything was reported through it. */
+function tracked(report: ReportProblem): { fail: ReportProblem; failed: () => boolean } {
+  let failed = false;
+  return {
+    fail: (path, message) => {
+      failed = true;
+      report(path, message);
+    },
+    failed: () => failed,
+  };
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -106,11 +118,7 @@ function readStatement(path: string, value: unknown, report: ReportProblem): Pol
     report(path, `${quote(value)} must be a statement object, e.g. ${EXAMPLE_STATEMENT}`);
     return undefined;
   }
-  let ok = true;
-  const fail = (field: string, message: string) => {
-    report(field, message);
-    ok = false;
-  };
+  const { fail, failed } = tracked(report);
   for (const key of Object.keys(value)) {
     if ((PRINCIPAL_FIELDS as readonly string[]).includes(key)) {
       fail(join(path, key), 'has no place in a role\'s permissions policy (the role is the principal); who may assume the role comes from its repositories and environments');
@@ -135,15 +143,13 @@ function readStatement(path: string, value: unknown, report: ReportProblem): Pol
       return {};
     }
     const [field, raw] = a !== undefined ? [name, a] : [notName, notA];
-    const read = stringOrList(join(path, field), raw, what, example, report, rule);
-    if (read === undefined) ok = false;
+    const read = stringOrList(join(path, field), raw, what, example, fail, rule);
     return read === undefined ? {} : { [field]: read };
   };
   const actions = pair('Action', 'NotAction', Action, NotAction, 'actions', '"s3:GetObject"', actionRule);
   const resources = pair('Resource', 'NotResource', Resource, NotResource, 'resources', '"arn:aws:s3:::acme-artifacts/*"', resourceRule);
-  const condition = Condition === undefined ? undefined : readCondition(join(path, 'Condition'), Condition, report);
-  if (Condition !== undefined && condition === undefined) ok = false;
-  if (!ok) return undefined;
+  const condition = Condition === undefined ? undefined : readCondition(join(path, 'Condition'), Condition, fail);
+  if (failed()) return undefined;
   return {
     ...(Sid === undefined ? {} : { Sid: Sid as string }),
     Effect: Effect as 'Allow' | 'Deny',
@@ -172,11 +178,7 @@ export function readPolicyDocument(path: string, value: unknown, report: ReportP
     report(path, `${quote(value)} must be an IAM policy document, e.g. ${example}`);
     return undefined;
   }
-  let ok = true;
-  const fail = (field: string, message: string) => {
-    report(field, message);
-    ok = false;
-  };
+  const { fail, failed } = tracked(report);
   for (const key of Object.keys(value)) {
     if (!(DOCUMENT_FIELDS as readonly string[]).includes(key)) fail(join(path, key), unknownField(key, DOCUMENT_FIELDS));
   }
@@ -199,11 +201,8 @@ export function readPolicyDocument(path: string, value: unknown, report: ReportP
   const statements: PolicyStatement[] = [];
   const sids = new Map<string, string>();
   for (const item of items) {
-    const statement = readStatement(item.path, item.value, report);
-    if (statement === undefined) {
-      ok = false;
-      continue;
-    }
+    const statement = readStatement(item.path, item.value, fail);
+    if (statement === undefined) continue;
     if (statement.Sid !== undefined && statement.Sid !== '') {
       const first = sids.get(statement.Sid);
       if (first !== undefined) fail(join(item.path, 'Sid'), `${quote(statement.Sid)} is also the Sid of ${first}; Sids must be unique within a policy`);
@@ -215,7 +214,7 @@ export function readPolicyDocument(path: string, value: unknown, report: ReportP
   if (Version === LEGACY_POLICY_VERSION && withVariable !== undefined) {
     fail(join(path, 'Version'), `"${LEGACY_POLICY_VERSION}" reads policy variables literally (${quote(withVariable)}); they need "Version": "${POLICY_VERSION}"`);
   }
-  if (!ok) return undefined;
+  if (failed()) return undefined;
   return { Version: Version as PolicyDocument['Version'], ...(Id === undefined ? {} : { Id: Id as string }), Statement: statements };
 }
 
