@@ -42,7 +42,7 @@ describe('npm run synth', () => {
       'bitbucket-oidc-production-bootstrap', 'bitbucket-oidc-production-workload', 'bitbucket-oidc-staging-bootstrap', 'bitbucket-oidc-staging-workload',
     ]);
     expect(stderr).toMatch(/BITBUCKET_OIDC_CONFIG is not set, so the bundled example .* is used/);
-    expect(stdout).toContain('bitbucket-oidc-production-bootstrap: account 444455556666 (apply as an administrator), creates the OIDC provider, creates the boundary bitbucket-workload-boundary, pipeline roles bitbucket-plan, bitbucket-deploy');
+    expect(stdout).toContain('bitbucket-oidc-production-bootstrap: account 444455556666 (apply as an administrator), creates the OIDC provider, creates the boundary bitbucket-workload-boundary, pipeline roles bitbucket-plan, bitbucket-deploy, creates the state bucket acme-terraform-state-example');
     expect(stdout).toContain('bitbucket-oidc-production-workload: account 444455556666 (the pipeline applies it), roles web-artifacts-upload under /bitbucket/');
   });
 

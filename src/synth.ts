@@ -94,7 +94,8 @@ export function synthesize(options: SynthOptions = {}): number {
     const boundary = account.boundary.create ? `creates the boundary ${account.boundary.name}` : `uses the boundary ${account.boundary.arn}`;
     const pipelineRoles = account.pipelineRoles.length === 0 ? 'no pipeline roles' : `pipeline roles ${account.pipelineRoles.map((r) => r.name).join(', ')}`;
     const roles = account.roles.length === 0 ? 'no roles' : `roles ${account.roles.map((r) => r.name).join(', ')}`;
-    out(`  ${stackName(account, 'bootstrap')}: account ${account.accountId} (apply as an administrator), ${provider}, ${boundary}, ${pipelineRoles}`);
+    const bucket = config.state.account?.name === account.name ? `, creates the state bucket ${config.state.bucket}` : '';
+    out(`  ${stackName(account, 'bootstrap')}: account ${account.accountId} (apply as an administrator), ${provider}, ${boundary}, ${pipelineRoles}${bucket}`);
     out(`  ${stackName(account, 'workload')}: account ${account.accountId} (the pipeline applies it), ${roles} under ${account.workloadPath}`);
   }
   return 0;
