@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { readPolicyDocument } from '../src/iam/grammar';
-import { ConfigError, validateConfig } from '../src/config/validate';
+import { validateConfig } from '../src/config/validate';
+import { configProblems } from './support/config-problems';
 
 const REPO = '96397bd0-02f7-409e-80c1-d99c0344747a';
 /** A deployment environment, so that the role's permissions raise no finding for every-step trust. */
@@ -23,13 +24,7 @@ function config(inlinePolicies: unknown): any {
 }
 
 function problemsOf(inlinePolicies: unknown, baseDir?: string): { path: string; message: string }[] {
-  try {
-    validateConfig(config(inlinePolicies), 'test.json', baseDir);
-    return [];
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    return [...error.problems];
-  }
+  return configProblems(config(inlinePolicies), baseDir);
 }
 
 /** The one problem of a single policy `document` named "p": its path below the policy, and message. */

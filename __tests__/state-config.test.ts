@@ -5,8 +5,9 @@
  */
 import { configSchema, FIELDS } from '../src/config/fields';
 import { NONCURRENT_VERSION_DAYS, STATE_DEFAULTS } from '../src/config/state';
-import { ConfigError, validateConfig } from '../src/config/validate';
+import { validateConfig } from '../src/config/validate';
 import { exampleConfig } from './support/synth';
+import { configProblems } from './support/config-problems';
 
 /** The example with its state section changed. */
 function withState(state: Record<string, unknown>, change: (config: any) => void = () => undefined): any {
@@ -16,15 +17,7 @@ function withState(state: Record<string, unknown>, change: (config: any) => void
   return config;
 }
 
-function problemsOf(config: unknown): { path: string; message: string }[] {
-  try {
-    validateConfig(config, 'test.json');
-    return [];
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    return [...error.problems];
-  }
-}
+const problemsOf = (config: unknown) => configProblems(config);
 
 /** Asserts exactly one problem, at `path`, whose message contains each fragment (value, rule, example). */
 function expectProblem(config: unknown, path: string, ...fragments: string[]): void {
