@@ -24,7 +24,7 @@ import {
 import { ROOT } from './support/synth';
 import { lockFileForStub } from './support/terraform/stub-lock';
 import { installStubProvider } from './support/terraform/plugin-dir';
-import { findTerraform, terraform, terraformEnv } from './support/terraform/terraform-cli';
+import { describeWithTerraform, terraform, terraformEnv } from './support/terraform/terraform-cli';
 
 const LOCK = path.join(ROOT, LOCK_FILE_IN_PROJECT);
 const lockText = () => readFileSync(LOCK, 'utf8');
@@ -208,8 +208,7 @@ describe('parseLockFile', () => {
   });
 });
 
-const TERRAFORM = findTerraform();
-(('missing' in TERRAFORM) ? describe.skip : describe)('with the real terraform and the stub provider of the acceptance suite', () => {
+describeWithTerraform(() => 'with the real terraform and the stub provider of the acceptance suite', () => {
   let root: string;
   let pluginDir: string;
   let env: NodeJS.ProcessEnv;

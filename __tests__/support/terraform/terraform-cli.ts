@@ -25,6 +25,29 @@ export function findTerraform(): { version: string } | { missing: string } {
 }
 
 /**
+ * A `describe` that needs the real `terraform`: run with its version when it is on the PATH; without
+ * it, a failing test under `CI=true` (CI must never skip Terraform silently), else skipped with the
+ * reason printed (a user's clone may have no Terraform).
+ */
+export function describeWithTerraform(title: (version: string) => string, body: (version: string) => void): void {
+  const found = findTerraform();
+  if (!('missing' in found)) {
+    describe(title(found.version), () => body(found.version));
+  } else if (process.env.CI === 'true') {
+    describe(title('(missing)'), () => {
+      it('finds terraform on the PATH (required in CI)', () => {
+        throw new Error(found.missing);
+      });
+    });
+  } else {
+    console.warn(`Skipping "${title('')}": ${found.missing}`);
+    describe.skip(`${title('')} (skipped: no terraform on the PATH)`, () => {
+      it('runs terraform', () => undefined);
+    });
+  }
+}
+
+/**
  * The environment of every command: no version check or telemetry (`CHECKPOINT_DISABLE`), output for
  * machines (`TF_IN_AUTOMATION`), no prompt, no debug log, and an empty CLI configuration in `dir` (so a
  * developer's `~/.terraformrc`, plugin cache or provider mirrors cannot change the result).
