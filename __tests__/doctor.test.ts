@@ -7,6 +7,7 @@ import { spawnSync } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { hermeticEnv } from './support/hermetic-env';
 import type { FetchLike, JsonError, JsonReport, RoleReport } from '../src/doctor';
 import {
   claims, EXAMPLE, EXAMPLE_CONFIG_FILE, JsonServer, loadBundle, makeKey, NOW_SECONDS, ROOT, runDoctor, serveJson, sign, TestKey,
@@ -584,10 +585,9 @@ describe('npm run explain', () => {
   it('bundles and runs the doctor end to end, with the bundled example config when none is set', async () => {
     const now = Math.floor(Date.now() / 1000);
     const token = await tokenFile(claims({ issuedAt: now - 60 }));
-    const { BITBUCKET_OIDC_CONFIG: _unset, BITBUCKET_STEP_OIDC_TOKEN: _none, ...env } = process.env;
     // npm under Node.js 22 and later keeps a compile cache in the temp folder, which the test run reports as left over.
     const run = spawnSync('npm', ['run', '--silent', 'explain', '--', '--token-file', token, '--role', 'bitbucket-plan'], {
-      cwd: ROOT, env: { ...env, NODE_DISABLE_COMPILE_CACHE: '1' }, encoding: 'utf8', timeout: 30_000,
+      cwd: ROOT, env: hermeticEnv({ NODE_DISABLE_COMPILE_CACHE: '1' }), encoding: 'utf8', timeout: 30_000,
     });
 
     expect(run.status).toBe(0);

@@ -11,6 +11,7 @@ import * as path from 'path';
 import { canonicalJson, planDigest, PlanDigestError, runPlanDigest } from '../src/pipeline';
 import { claims, EXAMPLE, makeKey, sign, TestKey } from './support/doctor';
 import { planJson, ScriptWorld, scriptWorld } from './support/terraform-oidc';
+import { hermeticEnv } from './support/hermetic-env';
 
 const STAGING = 'bitbucket-oidc-staging-workload';
 const PRODUCTION = 'bitbucket-oidc-production-workload';
@@ -242,7 +243,7 @@ const terraformOnPath = spawnSync('terraform', ['version'], { encoding: 'utf8' }
     const reviewed = world.read(`plans/${STAGING}.txt`);
     expect(reviewed).toContain('~ input  = "reviewed" -> "changed"');
     const other = spawnSync('terraform', [`-chdir=${stackDir()}`, 'apply', '-auto-approve', '-input=false', '-no-color'], {
-      encoding: 'utf8', env: { ...process.env, ...env, HOME: world.dir },
+      encoding: 'utf8', env: hermeticEnv({ ...env, HOME: world.dir }),
     });
     expect(other.status).toBe(0);
 

@@ -9,6 +9,7 @@ import * as path from 'path';
 import { parse as parseHcl } from '@cdktf/hcl2json';
 import { main, synthesize, SynthOptions } from '../src/synth';
 import { exampleConfig, ROOT } from './support/synth';
+import { hermeticEnv } from './support/hermetic-env';
 
 let work: string;
 beforeEach(() => {
@@ -148,7 +149,7 @@ describe('under the cdktf CLI (cdktf synth|diff|deploy)', () => {
 
     const cli = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'cdktf'), ['synth', '--output', outdir], {
       cwd: ROOT,
-      env: { ...process.env, BITBUCKET_OIDC_CONFIG: writeConfig(config), CHECKPOINT_DISABLE: '1', CI: '1' },
+      env: hermeticEnv({ BITBUCKET_OIDC_CONFIG: writeConfig(config), CHECKPOINT_DISABLE: '1', CI: '1' }),
       encoding: 'utf8',
     });
     expect(`${cli.stdout}${cli.stderr}`).not.toContain('ENOENT');
@@ -224,7 +225,7 @@ describe('errors are messages, not stack traces', () => {
 
   it('main.ts, run as `npm run synth` runs it, prints the message and exits 1', () => {
     const outdir = path.join(work, 'missing', 'cdktf.out');
-    const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'synth.js')], { cwd: work, env: { ...process.env, CDKTF_OUTDIR: outdir }, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'synth.js')], { cwd: work, env: hermeticEnv({ CDKTF_OUTDIR: outdir }), encoding: 'utf8' });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`error: the output folder ${outdir} (CDKTF_OUTDIR) cannot be created`);
     expect(result.stderr).not.toMatch(STACK_FRAME);
@@ -241,7 +242,7 @@ describe('scripts/synth.js, the launcher of npm run synth and cdktf.json', () =>
     }
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
   });
-  const launch = () => spawnSync(process.execPath, ['scripts/synth.js'], { cwd: project, env: { ...process.env, CDKTF_OUTDIR: path.join(work, 'out') }, encoding: 'utf8' });
+  const launch = () => spawnSync(process.execPath, ['scripts/synth.js'], { cwd: project, env: hermeticEnv({ CDKTF_OUTDIR: path.join(work, 'out') }), encoding: 'utf8' });
   const bundleTime = () => statSync(path.join(project, 'dist', 'main.js')).mtimeMs;
 
   it('builds the bundle when missing, reuses it while no input changes, and rebuilds when a source changes', () => {

@@ -8,6 +8,7 @@
  * command at a time (one per lane of the suite's pool).
  */
 import { ChildProcess, spawn } from 'child_process';
+import { hermeticEnv } from '../hermetic-env';
 
 /** A running stub server and the environment that makes Terraform use it. */
 export interface StubServer {
@@ -23,7 +24,7 @@ const MAGIC_COOKIE = { TF_PLUGIN_MAGIC_COOKIE: 'd602bf8f470bc67ca7faa0386276bbdd
 /** Starts the bundled stub (`bundle`) as a server for `provider` (e.g. `registry.terraform.io/hashicorp/aws`). */
 export function startStubServer(bundle: string, provider: string): Promise<StubServer> {
   const child = spawn(process.execPath, [bundle], {
-    env: { ...process.env, ...MAGIC_COOKIE, TF_STUB_AWS_SERVE: '1', PLUGIN_PROTOCOL_VERSIONS: '6' },
+    env: hermeticEnv({ ...MAGIC_COOKIE, TF_STUB_AWS_SERVE: '1', PLUGIN_PROTOCOL_VERSIONS: '6' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from 'child_process';
 import { writeFileSync } from 'fs';
 import * as path from 'path';
+import { hermeticEnv } from '../hermetic-env';
 
 /** One finished `terraform` command. */
 export interface TerraformRun {
@@ -17,7 +18,7 @@ export interface TerraformRun {
 
 /** The `terraform` on the PATH, or why there is none usable. */
 export function findTerraform(): { version: string } | { missing: string } {
-  const result = spawnSync('terraform', ['version', '-json'], { encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1' } });
+  const result = spawnSync('terraform', ['version', '-json'], { encoding: 'utf8', env: hermeticEnv({ CHECKPOINT_DISABLE: '1' }) });
   if (result.error !== undefined || result.status !== 0) {
     return { missing: `terraform is not on the PATH (${result.error?.message ?? result.stderr.trim()}); install Terraform >= 1.10 to run the Terraform acceptance suite` };
   }
@@ -55,8 +56,7 @@ export function describeWithTerraform(title: (version: string) => string, body: 
 export function terraformEnv(dir: string): NodeJS.ProcessEnv {
   const cliConfig = path.join(dir, 'terraformrc');
   writeFileSync(cliConfig, '');
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^TF_/.test(key)));
-  return { ...inherited, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0', TF_CLI_CONFIG_FILE: cliConfig };
+  return { ...hermeticEnv(), CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0', TF_CLI_CONFIG_FILE: cliConfig };
 }
 
 /** Runs `terraform <args>` in `cwd`; resolves when it exits (never rejects on a non-zero exit). */
