@@ -90,7 +90,11 @@ describe('bitbucket-pipelines.yml', () => {
     const [test, plan] = pullRequest;
 
     expect(pullRequest).toHaveLength(2);
-    expect(test.script).toEqual(['npm ci', 'npm test', 'npm run synth', 'npm run build:explain', 'npm run build:plan-digest']);
+    // Terraform before the tests: under CI=true the acceptance suite requires it (and runs it offline).
+    expect(test.script).toEqual([
+      'scripts/install-terraform.sh', 'npm ci', 'npm test', 'npm run synth', 'npm run build:explain', 'npm run build:plan-digest',
+    ]);
+    expect(test.oidc).toBeUndefined();
     expect(test.artifacts).toEqual(expect.arrayContaining(['cdktf.out/**', 'dist/explain.js', 'dist/plan-digest.js']));
     expect(script(plan)).toContain('scripts/terraform-oidc.sh plan "${PLAN_ROLE_NAME:-bitbucket-plan}"');
     expect(plan.artifacts).toEqual(['plans/**']);
@@ -142,7 +146,7 @@ describe('the Terraform installer', () => {
     const elsewhere = [PIPELINE_FILE, TERRAFORM_SCRIPT, path.join(ROOT, 'package.json')].map((f) => readFileSync(f, 'utf8'));
 
     expect(version).not.toBeNull();
-    expect(installer).toMatch(/^TERRAFORM_SHA256="[0-9a-f]{64}"$/m);
+    expect(installer).toMatch(/^PINNED_SHA256="[0-9a-f]{64}"$/m);
     for (const source of elsewhere) expect(source).not.toMatch(/TERRAFORM_VERSION=|releases\.hashicorp\.com|terraform_\d+\.\d+\.\d+/);
   });
 
@@ -155,12 +159,15 @@ describe('the Terraform installer', () => {
     expect(spawnSync('bash', [INSTALLER, '--print-version'], { encoding: 'utf8' }).stdout.trim()).toBe(version!.slice(1).join('.'));
   });
 
-  it('checks the archive against the pinned checksum before unpacking it', () => {
+  it('checks the archive against the pinned checksum before unpacking it, and downloads from HashiCorp unless told otherwise', () => {
     const check = installer.indexOf('sha256sum --check');
 
     expect(check).toBeGreaterThan(0);
     expect(check).toBeLessThan(installer.indexOf('unzip -q'));
-    expect(installer).toContain('"https://releases.hashicorp.com/terraform/${TERRAFORM_VERSION}/${archive}"');
+    expect(installer).toContain('RELEASES_URL="${TERRAFORM_RELEASES_URL:-https://releases.hashicorp.com/terraform}"');
+    expect(installer).toContain('TERRAFORM_SHA256="${TERRAFORM_SHA256:-$PINNED_SHA256}"');
+    expect(installer).toContain('"${RELEASES_URL}/${TERRAFORM_VERSION}/${archive}"');
+    expect(installer).toContain("--proto '=https'");
   });
 
   const linuxAmd64 = process.platform === 'linux' && os.arch() === 'x64';
