@@ -9,7 +9,7 @@
  * the key AWS leaves it out, and so does the engine. Any OTHER ignored key means the test built a
  * request AWS would not, so the bridge throws instead of deciding without it.
  */
-import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
+import { runSimulation, type RequestAnalysis, type Simulation } from '@cloud-copilot/iam-simulate';
 import { PolicyDocument } from '../../src/iam/policy';
 
 /** Who makes the request. */
@@ -46,6 +46,8 @@ export interface Verdict {
   readonly decision: Decision;
   /** `Allowed`, `ExplicitlyDenied` or `ImplicitlyDenied`. */
   readonly result: string;
+  /** The engine's analysis (which policy type allowed or denied), for a request on one resource. */
+  readonly analysis?: RequestAnalysis;
 }
 
 /** Context keys the world passes whether or not the action documents them (see the file comment). */
@@ -76,7 +78,11 @@ export async function decide(principal: SimulatedPrincipal, request: PermissionR
     : result.results.flatMap((r) => r.ignoredContextKeys ?? []);
   const unexpected = ignored.filter((key) => !KEYS_ABSENT_FOR_SOME_ACTIONS.has(key.toLowerCase()));
   if (unexpected.length > 0) throw new Error(`engine ignored ${unexpected.join(', ')} for ${what}: the request is malformed`);
-  return { decision: result.overallResult === 'Allowed' ? 'ALLOW' : 'DENY', result: result.overallResult };
+  return {
+    decision: result.overallResult === 'Allowed' ? 'ALLOW' : 'DENY',
+    result: result.overallResult,
+    ...(result.resultType === 'single' ? { analysis: result.result.analysis } : {}),
+  };
 }
 
 /** Running totals, for the one-line summary a suite prints. */
