@@ -9,8 +9,15 @@
  * routes answers `412 PreconditionFailed` instead, as S3 does, and serialises conditional writes per
  * key so that two of them cannot both succeed.
  *
+ * An optional `authorize` hook (the rehearsal's local S3, `rehearsal/local-aws/s3.ts`) sees every
+ * request before anything else and either refuses it (its answer is sent as is) or lets it through;
+ * a request it lets through reaches s3rver unsigned (its `Authorization` header and presigned
+ * `X-Amz-*` query parameters removed), since s3rver knows no other keys than its own. Without the
+ * hook nothing changes.
+ *
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
  */
+import { randomUUID } from 'crypto';
 import { Readable } from 'stream';
 
 /** The access key and secret s3rver accepts (its built-in account). */
@@ -22,6 +29,8 @@ interface S3rverStore {
   existsObject(bucket: string, key: string): Promise<boolean>;
   listObjects(bucket: string, options: { prefix?: string; maxKeys?: number }): Promise<{ objects: { key: string }[] }>;
   getObject(bucket: string, key: string): Promise<{ content: Readable } | null>;
+  putBucket(bucket: string): Promise<unknown>;
+  deleteBucket(bucket: string): Promise<unknown>;
 }
 
 interface KoaContext {
@@ -30,7 +39,10 @@ interface KoaContext {
   status: number;
   type: string;
   body: unknown;
+  query: Record<string, string | string[]>;
+  headers: Record<string, string | string[] | undefined>;
   get(header: string): string;
+  set(header: string, value: string): void;
 }
 
 type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
@@ -44,6 +56,40 @@ interface S3rverInstance {
 
 type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
 
+/** One request as the `authorize` hook sees it (path-style: `/<bucket>/<key>`, still URL-encoded). */
+export interface S3Request {
+  readonly method: string;
+  readonly path: string;
+  /** Query parameters; a parameter given twice is an array. */
+  readonly query: Readonly<Record<string, string | readonly string[]>>;
+  /** A request header ('' when absent), by case-insensitive name. */
+  header(name: string): string;
+}
+
+/** The answer that refuses a request: sent as is, s3rver never sees the request. */
+export interface S3Refusal {
+  readonly status: number;
+  /** An S3 `<Error>` document (sent without a body for HEAD, as S3 does). */
+  readonly body: string;
+}
+
+/** Decides a request: a refusal, or undefined to let it through. `answered` is told its final status. */
+export interface S3Authorizer {
+  authorize(request: S3Request): Promise<S3Refusal | undefined>;
+  /** Called with the final status of a request the hook let through, once s3rver (or the conditional-write check) answered. */
+  answered?(request: S3Request, status: number): Promise<void> | void;
+}
+
+/** Options of `startS3Emulator`. */
+export interface S3EmulatorOptions {
+  /** @default - no authorization: s3rver's own (its key `S3RVER` or unsigned) */
+  readonly authorizer?: S3Authorizer;
+}
+
+/** The query parameters of a presigned (query-signed) request. */
+const PRESIGNED_PARAMETERS =
+  /^(x-amz-(algorithm|credential|date|expires|signedheaders|signature|security-token)|awsaccesskeyid|signature|expires)$/i;
+
 /** A running emulator. */
 export interface S3Emulator {
   /** `http://127.0.0.1:<port>` */
@@ -54,8 +100,12 @@ export interface S3Emulator {
   keys(bucket: string): Promise<string[]>;
   /** An object's content, or undefined. */
   read(bucket: string, key: string): Promise<string | undefined>;
-  /** Writes an object directly (e.g. someone else's lock file). */
+  /** Writes an object directly (e.g. someone else's lock file); never refused by an authorizer. */
   write(bucket: string, key: string, content: string): Promise<void>;
+  /** Creates a bucket directly in the store (as AWS does after an authorized CreateBucket); idempotent. */
+  createBucket(bucket: string): Promise<void>;
+  /** Removes a bucket and its objects directly from the store; idempotent. */
+  deleteBucket(bucket: string): Promise<void>;
   /** How many conditional writes were refused. */
   readonly refusedConditionalWrites: number;
   stop(): Promise<void>;
@@ -65,7 +115,7 @@ const PRECONDITION_FAILED = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Cod
   + '<Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition></Error>';
 
 /** Starts s3rver on 127.0.0.1 with path-style buckets, storing in `directory`. */
-export async function startS3Emulator(directory: string): Promise<S3Emulator> {
+export async function startS3Emulator(directory: string, options: S3EmulatorOptions = {}): Promise<S3Emulator> {
   const S3rver = require('s3rver') as S3rverConstructor;
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, vhostBuckets: false, resetOnClose: false });
   let refused = 0;
@@ -92,6 +142,36 @@ export async function startS3Emulator(directory: string): Promise<S3Emulator> {
     }
   };
   server.middleware.unshift(conditionalWrites);
+  // The emulator's own writes (`write`) carry this header, so that no authorizer refuses them.
+  const internal = { header: 'x-s3-emulator-internal', value: randomUUID() };
+  const { authorizer } = options;
+  if (authorizer !== undefined) {
+    const authorization: Middleware = async (ctx, next) => {
+      if (ctx.get(internal.header) === internal.value) return next();
+      const request: S3Request = { method: ctx.method, path: ctx.path, query: { ...ctx.query }, header: (name) => ctx.get(name) };
+      const refusal = await authorizer.authorize(request);
+      if (refusal !== undefined) {
+        ctx.status = refusal.status;
+        ctx.type = 'application/xml';
+        ctx.body = refusal.body; // Koa sends no body for HEAD, as S3 does
+        return;
+      }
+      delete ctx.headers.authorization;
+      const presigned = Object.keys(ctx.query).filter((name) => PRESIGNED_PARAMETERS.test(name));
+      if (presigned.length > 0) ctx.query = Object.fromEntries(Object.entries(ctx.query).filter(([name]) => !presigned.includes(name)));
+      let status = 500;
+      try {
+        await next();
+        status = ctx.status;
+      } catch (error) {
+        status = (error as { status?: number }).status ?? 500; // s3rver's S3Error, answered by its error handler
+        throw error;
+      } finally {
+        await authorizer.answered?.(request, status);
+      }
+    };
+    server.middleware.unshift(authorization);
+  }
   const { port } = await server.run();
 
   const read = async (bucket: string, key: string): Promise<string | undefined> => {
@@ -108,8 +188,15 @@ export async function startS3Emulator(directory: string): Promise<S3Emulator> {
     read,
     write: async (bucket, key, content) => {
       // An anonymous PUT through the S3 API (s3rver accepts unsigned requests).
-      const response = await fetch(`http://127.0.0.1:${port}/${bucket}/${key}`, { method: 'PUT', body: content, headers: { 'content-type': 'application/json' } });
+      const headers = { 'content-type': 'application/json', [internal.header]: internal.value };
+      const response = await fetch(`http://127.0.0.1:${port}/${bucket}/${key}`, { method: 'PUT', body: content, headers });
       if (!response.ok) throw new Error(`PUT ${bucket}/${key}: ${response.status} ${await response.text()}`);
+    },
+    createBucket: async (bucket) => {
+      await server.store.putBucket(bucket);
+    },
+    deleteBucket: async (bucket) => {
+      await server.store.deleteBucket(bucket);
     },
     get refusedConditionalWrites() {
       return refused;
