@@ -14,15 +14,25 @@
  * With `TF_STUB_AWS_SERVE=1` it is instead a long-running server for `TF_REATTACH_PROVIDERS`
  * (Terraform's provider-debugging mode): plain gRPC on 127.0.0.1, the same handshake line, and it
  * keeps running until it is killed, so Terraform commands skip the start of a provider process.
+ *
+ * With `TF_STUB_AWS_WORLD_URL` set (the local AWS's provider API) it is a client of that AWS, as the real
+ * provider is of AWS: `ConfigureProvider` resolves credentials and the caller's account (`aws-session.ts`),
+ * `ReadResource` asks the provider API for the resource as it now is, `ApplyResourceChange` has it create,
+ * update or delete the resource (`world-client.ts`), and AWS's refusals become the provider's diagnostics.
+ * Without it the stub is a pure fake: no credentials, no AWS, state as planned.
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { appendFileSync, readFileSync } from 'fs';
 import * as path from 'path';
+import { ProviderError } from './aws-errors';
+import { AwsSession, startSession, WORLD_URL_ENV_VAR } from './aws-session';
 import { selfSignedCertificate } from './certificate';
 import { apply, DEFAULT_ACCOUNT_ID, imported, plan, providerSettings, ProviderSettings, read } from './fake-aws';
+import { withProviderDefaults } from './provider-defaults';
 import { BlockSchema, blockType, ProviderSchemas } from './schema';
-import { decodeValue, encodeValue, Value } from './values';
+import { decodeValue, encodeValue, ObjectValue, UNKNOWN, Value } from './values';
+import { callWorld, JsonObject, JsonValue, WorldOperation } from './world-client';
 
 /** go-plugin's handshake constants for Terraform providers. */
 const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
@@ -42,7 +52,8 @@ interface Diagnostic {
   detail?: string;
 }
 
-type Handler = (request: any) => Record<string, unknown> | Buffer;
+type Answer = Record<string, unknown> | Buffer;
+type Handler = (request: any) => Answer | Promise<Answer>;
 
 /** Set `TF_STUB_AWS_LOG=<file>` to have every start and call appended to that file. */
 function trace(line: string): void {
@@ -78,6 +89,7 @@ function main(): void {
   }
 
   const schemas = JSON.parse(readFileSync(path.join(HERE, 'schemas.json'), 'utf8')) as ProviderSchemas;
+  const worldUrl = process.env[WORLD_URL_ENV_VAR];
   const load = (file: string) =>
     grpc.loadPackageDefinition(protoLoader.loadSync(path.join(HERE, file), { keepCase: true, longs: Number, enums: String, defaults: false })) as any;
   const tfplugin6 = load('tfplugin6-subset.proto').tfplugin6;
@@ -86,7 +98,8 @@ function main(): void {
   const server = new grpc.Server();
   const service = tfplugin6.Provider.service as grpc.ServiceDefinition;
   const serializedSchema = service.GetProviderSchema.responseSerialize(schemaAnswer(schemas));
-  server.addService(passingBuffers(service), providerService(schemas, serializedSchema));
+  const provider = providerService(schemas, serializedSchema, worldUrl === '' ? undefined : worldUrl);
+  server.addService(passingBuffers(service), provider);
   server.addService(plugin.GRPCController.service, {
     Shutdown: (_call: unknown, callback: grpc.sendUnaryData<object>) => {
       trace('Shutdown');
@@ -142,9 +155,14 @@ function schemaAnswer(schemas: ProviderSchemas): Record<string, unknown> {
   };
 }
 
-/** The `tfplugin6.Provider` service. */
-function providerService(schemas: ProviderSchemas, serializedSchema: Buffer): grpc.UntypedServiceImplementation {
+/** The `tfplugin6.Provider` service; a client of the provider API at `worldUrl` when there is one. */
+function providerService(
+  schemas: ProviderSchemas,
+  serializedSchema: Buffer,
+  worldUrl: string | undefined,
+): grpc.UntypedServiceImplementation {
   let settings: ProviderSettings = { accountId: DEFAULT_ACCOUNT_ID, region: 'us-east-1', defaultTags: {} };
+  let session: AwsSession | undefined;
   const resource = (typeName: string): BlockSchema => {
     const schema = schemas.resources[typeName];
     if (schema === undefined) throw new Error(`the stub serves no resource type ${typeName}: add it to the stub's type list`);
@@ -157,6 +175,23 @@ function providerService(schemas: ProviderSchemas, serializedSchema: Buffer): gr
   };
   const dynamic = (value: Value, block: BlockSchema) => ({ msgpack: encodeValue(value, blockType(block)) });
   const noDiagnostics = () => ({ diagnostics: [] });
+  // As a client of the local AWS the stub answers as the real provider's SDKv2 resources do: with the legacy type
+  // system flag, under which Terraform tolerates a planned default for an unset argument (provider-defaults.ts).
+  const legacy = worldUrl === undefined ? {} : { legacy_type_system: true };
+  /** One provider API call with the session's credentials. */
+  const world = async (url: string, typeName: string, operation: WorldOperation, prior: Value, planned: Value): Promise<Value> => {
+    if (session === undefined) throw new ProviderError('stub aws provider: the provider is not configured');
+    const { credentials, region } = session;
+    return callWorld(url, {
+      accessKeyId: credentials.accessKeyId,
+      ...(credentials.sessionToken === undefined ? {} : { sessionToken: credentials.sessionToken }),
+      region,
+      resourceType: typeName,
+      operation,
+      prior: toJson(prior),
+      planned: toJson(planned),
+    });
+  };
 
   const handlers: Record<string, Handler> = {
     GetMetadata: () => ({
@@ -168,8 +203,13 @@ function providerService(schemas: ProviderSchemas, serializedSchema: Buffer): gr
     ValidateProviderConfig: noDiagnostics,
     ValidateResourceConfig: (r) => (resource(r.type_name), noDiagnostics()),
     ValidateDataResourceConfig: (r) => (dataSource(r.type_name), noDiagnostics()),
-    ConfigureProvider: (r) => {
-      settings = providerSettings(decodeValue(r.config?.msgpack));
+    ConfigureProvider: async (r) => {
+      const config = decodeValue(r.config?.msgpack);
+      settings = providerSettings(config);
+      if (worldUrl === undefined) return noDiagnostics();
+      session = await startSession(config, process.env);
+      trace(`caller ${session.identity.arn} (${session.credentials.source})`);
+      settings = { ...settings, accountId: session.identity.account, region: session.region };
       return noDiagnostics();
     },
     UpgradeResourceState: (r) => {
@@ -178,15 +218,35 @@ function providerService(schemas: ProviderSchemas, serializedSchema: Buffer): gr
       const state = json === undefined || json.length === 0 ? null : (JSON.parse(json.toString('utf8')) as Value);
       return { upgraded_state: dynamic(state, schema) };
     },
-    ReadResource: (r) => ({ new_state: dynamic(decodeValue(r.current_state?.msgpack), resource(r.type_name)), private: r.private }),
+    ReadResource: async (r) => {
+      const schema = resource(r.type_name);
+      const current = decodeValue(r.current_state?.msgpack);
+      if (worldUrl === undefined || current === null) return { new_state: dynamic(current, schema), private: r.private };
+      return { new_state: dynamic(merged(current, await world(worldUrl, r.type_name, 'read', current, null)), schema), private: r.private };
+    },
     PlanResourceChange: (r) => {
       const schema = resource(r.type_name);
-      const planned = plan(r.type_name, schema, decodeValue(r.proposed_new_state?.msgpack), decodeValue(r.config?.msgpack), settings);
-      return { planned_state: dynamic(planned, schema), planned_private: r.prior_private };
+      const config = decodeValue(r.config?.msgpack);
+      const planned = plan(r.type_name, schema, decodeValue(r.proposed_new_state?.msgpack), config, settings);
+      // A client of the local AWS plans the provider's defaults, which AWS then holds (see provider-defaults.ts).
+      const withDefaults = worldUrl === undefined ? planned : withProviderDefaults(r.type_name, planned, config);
+      return { planned_state: dynamic(withDefaults, schema), planned_private: r.prior_private, ...legacy };
     },
-    ApplyResourceChange: (r) => {
+    ApplyResourceChange: async (r) => {
       const schema = resource(r.type_name);
-      return { new_state: dynamic(apply(r.type_name, schema, decodeValue(r.planned_state?.msgpack), settings), schema), private: r.planned_private };
+      const filled = apply(r.type_name, schema, decodeValue(r.planned_state?.msgpack), settings);
+      if (worldUrl === undefined) return { new_state: dynamic(filled, schema), private: r.planned_private };
+      const prior = decodeValue(r.prior_state?.msgpack);
+      const operation: WorldOperation = filled === null ? 'delete' : prior === null ? 'create' : 'update';
+      try {
+        const state = await world(worldUrl, r.type_name, operation, prior, filled);
+        return { new_state: dynamic(filled === null ? null : merged(filled, state), schema), private: r.planned_private, ...legacy };
+      } catch (error) {
+        if (!(error instanceof ProviderError)) throw error;
+        // As the real provider: a failed create leaves nothing in state, a failed update or delete the prior state.
+        const kept = operation === 'create' ? null : prior;
+        return { new_state: dynamic(kept, schema), private: r.planned_private, diagnostics: [diagnosticOf(error)], ...legacy };
+      }
     },
     ImportResourceState: (r) => {
       const schema = resource(r.type_name);
@@ -194,7 +254,12 @@ function providerService(schemas: ProviderSchemas, serializedSchema: Buffer): gr
     },
     ReadDataSource: (r) => {
       const schema = dataSource(r.type_name);
-      return { state: dynamic(read(r.type_name, schema, decodeValue(r.config?.msgpack), settings), schema) };
+      const state = read(r.type_name, schema, decodeValue(r.config?.msgpack), settings);
+      if (r.type_name === 'aws_caller_identity' && session !== undefined && state !== null) {
+        const { account, arn, userId } = session.identity;
+        return { state: dynamic({ ...(state as ObjectValue), id: account, account_id: account, arn, user_id: userId }, schema) };
+      }
+      return { state: dynamic(state, schema) };
     },
     GetFunctions: noDiagnostics,
     StopProvider: () => ({}),
@@ -205,16 +270,49 @@ function providerService(schemas: ProviderSchemas, serializedSchema: Buffer): gr
       name,
       (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => {
         trace(name);
-        try {
-          callback(null, handler(call.request));
-        } catch (error) {
-          // A bug or an unserved type: Terraform prints the diagnostic, which names the cause.
-          const diagnostic: Diagnostic = { severity: 'ERROR', summary: `stub aws provider: ${name} failed`, detail: String((error as Error)?.stack ?? error) };
-          callback(null, { diagnostics: [diagnostic] });
-        }
+        // Handlers may be async (the provider API, STS): answer when the promise settles.
+        Promise.resolve()
+          .then(() => handler(call.request))
+          .then(
+            (answer) => callback(null, answer),
+            (error: unknown) => {
+              if (error instanceof ProviderError) {
+                trace(`${name}: ${error.message}`);
+                return callback(null, { diagnostics: [diagnosticOf(error)] });
+              }
+              // A bug or an unserved type: Terraform prints the diagnostic, which names the cause.
+              const detail = String((error as Error)?.stack ?? error);
+              const diagnostic: Diagnostic = { severity: 'ERROR', summary: `stub aws provider: ${name} failed`, detail };
+              callback(null, { diagnostics: [diagnostic] });
+            },
+          );
       },
     ]),
   );
+}
+
+function diagnosticOf(error: ProviderError): Diagnostic {
+  return { severity: 'ERROR', summary: error.summary, ...(error.detail === undefined ? {} : { detail: error.detail }) };
+}
+
+/**
+ * The state the provider API answered, over `base` (what Terraform held or planned): an attribute the answer
+ * leaves out keeps its value; null (the resource is gone) stays null.
+ */
+function merged(base: Value, answer: Value): Value {
+  if (answer === null) return null;
+  return { ...(base as ObjectValue), ...(answer as ObjectValue) };
+}
+
+/** A state as JSON for the provider API (states hold no unknown values; a stray one goes as null). */
+function toJson(value: Value): JsonObject | null {
+  const convert = (v: Value): JsonValue => {
+    if (v === UNKNOWN || v instanceof Uint8Array) return null;
+    if (Array.isArray(v)) return v.map(convert);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, convert(e)]));
+    return v;
+  };
+  return value === null ? null : (convert(value) as JsonObject);
 }
 
 const NESTING = { single: 'SINGLE', list: 'LIST', set: 'SET' } as const;
