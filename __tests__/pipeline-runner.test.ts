@@ -364,11 +364,7 @@ pipelines:
     expect(['gone', 'Z']).toContain(state); // killed (a zombie until something reaps it)
   }, 60_000);
 
-  it('keeps a cache after a successful step, restores it into a later pipeline\'s fresh HOME; a seed starts an absent cache', async () => {
-    const seed = path.join(root, 'seed');
-    mkdirSync(seed, { recursive: true });
-    writeFileSync(path.join(seed, 'seeded.txt'), 'from the seed\n');
-    const yaml = `
+  const cachedPipeline = `
 definitions:
   caches:
     things: ~/.things
@@ -377,17 +373,31 @@ pipelines:
     - step:
         name: cached
         caches: [things]
-        script: ['cat ~/.things/*.txt > seen.txt || true', 'echo "$BITBUCKET_BUILD_NUMBER" > ~/.things/run.txt']
+        script: ['mkdir -p ~/.things', 'cat ~/.things/*.txt > seen.txt || true', 'echo "$BITBUCKET_BUILD_NUMBER" > ~/.things/run.txt']
 `;
-    const cacheDefinitions = readPipelineFile(yaml).cacheDefinitions;
+
+  it('keeps a cache after a successful step and restores a copy into a later pipeline\'s fresh HOME, never replacing it', async () => {
+    const cacheDefinitions = readPipelineFile(cachedPipeline).cacheDefinitions;
     const caches = path.join(root, 'cache-test');
-    const seedCaches = { things: seed };
-    const [first] = await runPipeline(pipeline(yaml), { branch: 'main' }, options({ caches, cacheDefinitions, seedCaches }));
-    const [second] = await runPipeline(pipeline(yaml), { branch: 'main' }, options({ caches, cacheDefinitions, buildNumber: 2 }));
+    const [first] = await runPipeline(pipeline(cachedPipeline), { branch: 'main' }, options({ caches, cacheDefinitions }));
+    const [second] = await runPipeline(pipeline(cachedPipeline), { branch: 'main' }, options({ caches, cacheDefinitions, buildNumber: 2 }));
+
+    expect(read(first, 'seen.txt')).toBe('');
+    expect(read(second, 'seen.txt')).toBe('1');
+    expect(readFileSync(path.join(caches, 'things', 'run.txt'), 'utf8').trim()).toBe('1'); // a kept cache is never replaced
+  }, 60_000);
+
+  it('links a seed into a step whose cache is absent (the machine\'s own cache), and keeps no copy of it', async () => {
+    const seed = path.join(root, 'seed');
+    mkdirSync(seed, { recursive: true });
+    writeFileSync(path.join(seed, 'seeded.txt'), 'from the seed\n');
+    const cacheDefinitions = readPipelineFile(cachedPipeline).cacheDefinitions;
+    const caches = path.join(root, 'seeded-cache-test');
+    const [first] = await runPipeline(pipeline(cachedPipeline), { branch: 'main' }, options({ caches, cacheDefinitions, seedCaches: { things: seed } }));
 
     expect(read(first, 'seen.txt')).toBe('from the seed');
-    expect(read(second, 'seen.txt').split('\n')).toEqual(['1', 'from the seed']);
-    expect(readFileSync(path.join(caches, 'things', 'run.txt'), 'utf8').trim()).toBe('1'); // a kept cache is never replaced
+    expect(readFileSync(path.join(seed, 'run.txt'), 'utf8').trim()).toBe('1');
+    expect(existsSync(path.join(caches, 'things'))).toBe(false);
   }, 60_000);
 });
 

@@ -12,7 +12,7 @@
  */
 import { ChildProcess, execFile, spawn } from 'child_process';
 import { createHash, randomUUID } from 'crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'fs';
 import { cp } from 'fs/promises';
 import * as path from 'path';
 import { promisify } from 'util';
@@ -48,7 +48,7 @@ export interface RunnerOptions {
   readonly cacheDefinitions?: Readonly<Record<string, CacheDefinition>>;
   /** Folder of the caches kept between pipelines, as Bitbucket keeps them. */
   readonly caches: string;
-  /** Cache name -> existing folder to start from when the cache is absent (e.g. npm -> ~/.npm). */
+  /** Cache name -> an existing folder linked in (not copied) when the cache is absent (e.g. npm -> ~/.npm); nothing is kept from it. */
   readonly seedCaches?: Readonly<Record<string, string>>;
   /** Extra variables per step (e.g. BITBUCKET_STEP_OIDC_TOKEN for oidc steps); gets the step's BITBUCKET_* values. */
   readonly stepEnvironment?: (step: StepDefinition, bitbucket: Readonly<Record<string, string>>) => Promise<Record<string, string>>;
@@ -268,8 +268,13 @@ async function restoreCaches(step: StepDefinition, dirs: { cloneDir: string; hom
     const inStep = cachePath(definition.path, dirs);
     const kept = path.join(options.caches, `${name}${cacheKey(definition, dirs.cloneDir)}`);
     const seed = options.seedCaches?.[name];
-    const from = existsSync(kept) ? kept : seed !== undefined && existsSync(seed) ? seed : undefined;
-    if (from !== undefined) await cp(from, inStep, { recursive: true, verbatimSymlinks: true });
+    if (existsSync(kept)) {
+      await cp(kept, inStep, { recursive: true, verbatimSymlinks: true });
+    } else if (seed !== undefined && existsSync(seed)) {
+      // A seed is linked, not copied: it is the machine's own cache (npm's is hundreds of megabytes).
+      mkdirSync(path.dirname(inStep), { recursive: true });
+      symlinkSync(seed, inStep);
+    }
     caches.push({ inStep, kept });
   }
   return caches;
@@ -279,7 +284,8 @@ async function restoreCaches(step: StepDefinition, dirs: { cloneDir: string; hom
 async function saveCaches(caches: readonly StepCache[], options: RunnerOptions): Promise<void> {
   mkdirSync(options.caches, { recursive: true });
   for (const { inStep, kept } of caches) {
-    if (!existsSync(kept) && existsSync(inStep)) await cp(inStep, kept, { recursive: true, verbatimSymlinks: true });
+    const linkedSeed = existsSync(inStep) && lstatSync(inStep).isSymbolicLink();
+    if (!existsSync(kept) && existsSync(inStep) && !linkedSeed) await cp(inStep, kept, { recursive: true, verbatimSymlinks: true });
   }
 }
 

@@ -54,7 +54,8 @@ export async function zipArchive(entries: readonly ZipEntry[], modified = new Da
   let offset = 0;
   for (const entry of entries) {
     const name = Buffer.from(entry.name, 'utf8');
-    const compressed = await promisify(deflateRaw)(entry.data);
+    // Level 1: a 90 MB binary deflates in well under a second (the default level takes seconds).
+    const compressed = await promisify(deflateRaw)(entry.data, { level: 1 });
     const common = Buffer.alloc(26);
     common.writeUInt16LE(20, 0); // version needed: 2.0 (deflate)
     common.writeUInt16LE(0x0800, 2); // flags: UTF-8 names
