@@ -34,6 +34,21 @@ describe('the stacks synthesized from the example', () => {
     expect(parsed('staging', 'workload').terraform.backend.s3.key).toBe('bitbucket-oidc/staging/workload.tfstate');
   });
 
+  it('has S3 encrypt the state with the bucket\'s KMS key under SSE-KMS: with the key named, or with no header so the bucket\'s default applies', () => {
+    const backend = (encryption: unknown) => {
+      const config = { ...exampleConfig(), state: { ...exampleConfig().state, encryption } };
+      return (JSON.parse(synthesizeAccountStacks(config).staging.workload) as StackJson).terraform.backend.s3;
+    };
+    const existing = 'arn:aws:kms:eu-west-1:444455556666:key/0f1e2d3c-4b5a-4678-9abc-def012345678';
+
+    // encrypt = true with no key would send "AES256" on every write: SSE-S3, not the bucket's key.
+    expect(backend('SSE-KMS')).toMatchObject({ encrypt: false });
+    expect(backend('SSE-KMS').kms_key_id).toBeUndefined();
+    expect(backend({ kmsKeyArn: existing })).toMatchObject({ encrypt: true, kms_key_id: existing });
+    expect(backend('SSE-S3')).toMatchObject({ encrypt: true });
+    expect(backend('SSE-S3').kms_key_id).toBeUndefined();
+  });
+
   it('requires Terraform 1.10 or later (S3 native locking)', () => {
     expect(workload.terraform.required_version).toBe('>= 1.10');
     expect(bootstrap.terraform.required_version).toBe('>= 1.10');

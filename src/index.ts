@@ -42,7 +42,7 @@ export type {
 } from './constructs/provider';
 export { BitbucketPipelinesRole, renderPolicy } from './constructs/role';
 export type { BitbucketPipelinesRoleProps, BitbucketRoleTrust, RoleOptions } from './constructs/role';
-export { configureS3State, MIN_TERRAFORM_VERSION } from './stacks/backend';
+export { configureS3State, MIN_TERRAFORM_VERSION, type StateObjectEncryption } from './stacks/backend';
 export type { S3StateProps } from './stacks/backend';
 export type { AccountConfig, OidcConfig, RepositoryConfig, ResolvedConfig, RoleConfig } from './config/types';
 export { ConfigError, validateConfig } from './config/validate';

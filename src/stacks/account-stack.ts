@@ -8,9 +8,15 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { escapeLiterals } from '../constructs/template-literal';
-import { ResolvedAccount, ResolvedConfig, StackKind, stackName, stateKey } from '../config/types';
-import { configureS3State } from './backend';
+import { ResolvedAccount, ResolvedConfig, ResolvedStateEncryption, StackKind, stackName, stateKey } from '../config/types';
+import { configureS3State, StateObjectEncryption } from './backend';
 import { repairHcl } from './hcl';
+
+/** The backend's encryption for the bucket's: the created key is the bucket's default, an existing key is named. */
+function stateObjectEncryption(encryption: ResolvedStateEncryption): StateObjectEncryption {
+  if (encryption.type === 'SSE-S3') return { type: 'SSE-S3' };
+  return encryption.key === 'created' ? { type: 'bucket-default' } : { type: 'SSE-KMS', kmsKeyArn: encryption.kmsKeyArn };
+}
 
 /** Tag on every resource, so people find what manages it. */
 export const MANAGED_BY_TAG = { 'managed-by': 'bitbucket-oidc-cdktf' } as const;
@@ -37,7 +43,12 @@ export class AccountStack extends TerraformStack {
       allowedAccountIds: [account.accountId],
       defaultTags: [{ tags: escapeLiterals({ ...MANAGED_BY_TAG, ...config.tags, ...account.tags }) }],
     });
-    configureS3State(this, { bucket: config.state.bucket, region: config.state.region, key: stateKey(config.state.keyPrefix, account, kind) });
+    configureS3State(this, {
+      bucket: config.state.bucket,
+      region: config.state.region,
+      key: stateKey(config.state.keyPrefix, account, kind),
+      encryption: stateObjectEncryption(config.state.encryption),
+    });
   }
 
   /** The stack as HCL (`cdktf synth --hcl`), with cdktf 0.21's renderer defects repaired. */
