@@ -14,12 +14,12 @@
  * AWS knows; then the pipeline takes over. What the rehearsal cannot show is in the README.
  */
 import { execFileSync, spawn } from 'child_process';
-import { createHash } from 'crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { homedir, tmpdir } from 'os';
 import * as path from 'path';
 import { readConfigFile } from '../../../src/config/load';
 import { ResolvedAccount, ResolvedConfig, stackName } from '../../../src/config/types';
+import { deploymentStepsSnippet } from '../../../src/pipeline';
 import { buildApp } from '../../../src/stacks/app';
 import { installStubProvider, StubProvider } from '../terraform/plugin-dir';
 import { lockFileForStub } from '../terraform/stub-lock';
@@ -42,7 +42,7 @@ export const PUSH_TO_MAIN: PipelineTrigger = { branch: MAIN_BRANCH };
 
 /** The Terraform version scripts/install-terraform.sh pins (the archive is served under it). */
 const TERRAFORM_VERSION_LINE = /^TERRAFORM_VERSION="([^"]+)"$/m;
-const LOCK_FILE = 'terraform/.terraform.lock.hcl';
+const PIPELINE_FILE = 'bitbucket-pipelines.yml';
 
 /** How step 1 (`npm ci`, `npm test`) runs. */
 export type TestStepMode =
@@ -60,7 +60,10 @@ export interface RehearsalOptions {
   readonly root: string;
   /** BITBUCKET_OIDC_CONFIG as the repository variable sets it: a path inside the repository. */
   readonly configFile: string;
-  /** Files added to the rehearsed commit (path -> content), e.g. a configuration nobody committed. */
+  /**
+   * Files added to the rehearsed commit (path -> content), e.g. a configuration nobody committed, or a
+   * `bitbucket-pipelines.yml` with the deployment steps of another configuration.
+   */
   readonly files?: Readonly<Record<string, string>>;
   readonly testStep: TestStepMode;
   /** Where progress lines go. @default - nowhere */
@@ -97,6 +100,20 @@ export interface StepOverrides {
 
 const shellQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
 
+/**
+ * How this machine reaches the npm registry (a CA bundle, a proxy): passed into every step, as the
+ * step's container would reach it on Bitbucket's network. Nothing else of this process's environment is.
+ */
+const MACHINE_NETWORK = [
+  'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy',
+  'npm_config_registry', 'npm_config_cafile',
+];
+
+/** The MACHINE_NETWORK variables this process has. */
+function machineNetwork(): Record<string, string> {
+  return Object.fromEntries(MACHINE_NETWORK.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])));
+}
+
 /** A rehearsal in progress: start it, run the first deploy, then pipelines; stop it at the end. */
 export class Rehearsal {
   private buildNumber = 0;
@@ -111,6 +128,8 @@ export class Rehearsal {
     readonly issuer: OidcIssuer,
     readonly releases: TerraformReleases,
     readonly stub: StubProvider,
+    /** The stub's `h1:` checksum, added to every synthesized stack's lock file. */
+    readonly stubHash: string,
     readonly admins: Readonly<Record<string, Credentials>>,
     private readonly nodeBinDir: string,
     private readonly cliConfigFile: string,
@@ -126,19 +145,19 @@ export class Rehearsal {
       if (config.pipeline === undefined) {
         throw new Error(`${options.configFile} has no "pipeline" section, so no account has a plan or deploy role and the pipeline's OIDC steps cannot run: add it (README, "The pipeline roles")`);
       }
-      const pipelineFile = readPipelineFile(readFileSync(path.join(options.root, 'bitbucket-pipelines.yml'), 'utf8'));
+      const pipelineText = options.files?.[PIPELINE_FILE] ?? readFileSync(path.join(options.root, PIPELINE_FILE), 'utf8');
+      const pipelineFile = readPipelineFile(pipelineText);
 
       // The registry: the stub provider in a filesystem mirror, and a lock file for it.
       const stub = installStubProvider(path.join(work, 'registry'), stackTypes(config, path.join(work, 'types')));
       const cliConfigFile = path.join(work, 'registry', 'mirror.tfrc');
       writeFileSync(cliConfigFile, `provider_installation {\n  filesystem_mirror {\n    path    = ${JSON.stringify(stub.pluginDir)}\n    include = ["${stub.address}"]\n  }\n}\n`);
-      const lock = withArchiveHash(
+      const stubHash = stubChecksum(
         await lockFileForStub(stub.pluginDir, stub.version, path.join(work, 'registry', 'lock'), terraformEnv(path.join(work, 'registry'))),
-        stub,
       );
 
-      const snapshot = snapshotWorkingTree(options.root, path.join(work, 'git'), [MAIN_BRANCH, FEATURE_BRANCH], { ...options.files, [LOCK_FILE]: lock });
-      out(`rehearsing commit ${snapshot.commit.slice(0, 12)}: the working tree${snapshot.uncommitted ? ' (uncommitted changes included)' : ''}, with ${LOCK_FILE} replaced by the stub provider's checksums`);
+      const snapshot = snapshotWorkingTree(options.root, path.join(work, 'git'), [MAIN_BRANCH, FEATURE_BRANCH], options.files);
+      out(`rehearsing commit ${snapshot.commit.slice(0, 12)}: the working tree${snapshot.uncommitted ? ' (uncommitted changes included)' : ''}`);
 
       mkdirSync(path.join(work, 's3'));
       const aws = await startLocalAws({ directory: path.join(work, 's3') });
@@ -146,6 +165,11 @@ export class Rehearsal {
       const admins = Object.fromEntries(config.accounts.map((account) => [account.name, aws.world.addAccount(account.accountId)]));
       const issuer = startOidcIssuer(config.workspace, config.workspaceUuid);
       aws.world.registerIssuerKeys(issuer.url, issuer.jwks as { keys: object[] });
+      for (const account of config.accounts.filter((a) => a.reuseProvider)) {
+        // The provider the account already has (existingProviderArn), listing the workspace's audiences.
+        aws.world.oidcProviders.set(account.providerArn, { arn: account.providerArn, url: issuer.url, clientIds: [...config.audiences], thumbprints: [], tags: {} });
+        out(`account ${account.name} reuses its provider: the local AWS has it, with the client IDs ${config.audiences.join(', ')} (check yours: aws iam get-open-id-connect-provider)`);
+      }
 
       const installer = readFileSync(path.join(options.root, 'scripts', 'install-terraform.sh'), 'utf8');
       const version = TERRAFORM_VERSION_LINE.exec(installer)?.[1];
@@ -156,7 +180,9 @@ export class Rehearsal {
       stops.push(() => releases.stop());
       const nodeBinDir = await node24BinDir();
       out(`local AWS: STS ${aws.stsEndpoint}, S3 ${aws.s3Endpoint}; Terraform ${version} served from ${releases.url} (the machine's ${binary}); Node.js 24 from ${nodeBinDir}`);
-      return new Rehearsal(options, work, config, pipelineFile, snapshot, aws, issuer, releases, stub, admins, nodeBinDir, cliConfigFile);
+      const network = Object.keys(machineNetwork());
+      if (network.length > 0) out(`this machine's network settings, passed to every step: ${network.join(', ')}`);
+      return new Rehearsal(options, work, config, pipelineFile, snapshot, aws, issuer, releases, stub, stubHash, admins, nodeBinDir, cliConfigFile);
     } catch (error) {
       for (const stop of stops.reverse()) await stop().catch(() => undefined);
       rmSync(work, { recursive: true, force: true });
@@ -230,11 +256,19 @@ export class Rehearsal {
       ...this.standIns(),
     };
     const ran: AdminCommand[] = [];
+    const { state } = this.config;
+    if (state.account === undefined) {
+      // A bucket managed elsewhere: created by hand before the bootstrap stacks (README, "First deploy").
+      const owner = this.config.accounts[0];
+      await this.aws.s3.createBucket({ name: state.bucket, accountId: owner.accountId, region: state.region, encryption: { algorithm: 'AES256' }, versioning: true, publicAccessBlocked: true });
+      this.out(`administrator: creates the state bucket ${state.bucket} in account ${owner.name} (${owner.accountId}) by hand: no account of the configuration manages it`);
+    }
     for (const command of ['npm run --silent synth', ...this.firstDeployCommands()]) {
       const result = await shell(command, laptop, env, 300);
       ran.push(result);
       this.out(`administrator: ${command} -> ${result.code === 0 ? 'ok' : `FAILED (exit ${result.code})`} in ${result.seconds.toFixed(1)} s`);
       if (result.code !== 0) throw new Error(`the first deploy failed at \`${command}\` (exit ${result.code}):\n${tail(result.output)}`);
+      if (ran.length === 1) trustStubInLocks(laptop, this.stubHash);
     }
     return ran;
   }
@@ -277,7 +311,11 @@ export class Rehearsal {
       workRoot: path.join(this.work, 'pipelines'),
       nodeBinDir: this.nodeBinDir,
       variables: {
+        ...machineNetwork(),
+        // The repository variables the README lists, as a user sets them for this configuration.
         BITBUCKET_OIDC_CONFIG: this.options.configFile,
+        PLAN_ROLE_NAME: pipeline.planRoleName,
+        DEPLOY_ROLE_NAME: pipeline.deployRoleName,
         ...this.standIns(),
         // The pipeline's S3 backend inits only (bootstrap-state.sh runs none here).
         TF_CLI_ARGS_init: '-backend-config=use_path_style=true',
@@ -294,6 +332,10 @@ export class Rehearsal {
       stepEnvironment: async (step, bitbucket) => this.stepToken(step, bitbucket, overrides),
       rewriteLine: (line) => this.rewriteLine(line),
       onOutput: (line) => this.out(`${line}; ${this.rolesAssumedSinceLastStep()}`),
+      onArtifacts: (artifacts) => {
+        const locks = trustStubInLocks(artifacts.directory, this.stubHash);
+        if (locks > 0) this.out(`the stub provider's checksum added to the lock files of ${locks} synthesized stacks (the registry's stand-in)`);
+      },
       stepTimeoutSeconds: this.options.stepTimeoutSeconds ?? 900,
       buildNumber,
     };
@@ -405,16 +447,33 @@ function stackTypes(config: ResolvedConfig, dir: string): { resources: string[];
   return { resources: [...resources], dataSources: [...dataSources] };
 }
 
+/** The `h1:` checksum of the stub provider, from the lock file Terraform wrote for it. */
+function stubChecksum(lock: string): string {
+  const hash = /"(h1:[^"]+)"/.exec(lock)?.[1];
+  if (hash === undefined) throw new Error(`the stub provider's lock file has no h1: checksum:\n${lock}`);
+  return hash;
+}
+
 /**
- * The stub's lock file with a `zh:` hash added: Terraform writes only the `h1:` hash of an unpacked
- * mirror, and the synth refuses a lock without both kinds. The `zh:` is the SHA-256 of the stub's
- * bundle (no zip of it exists); Terraform installs from the mirror by the `h1:` hash alone.
+ * Adds the stub's checksum to the lock file of every synthesized stack under `dir` (`cdktf.out/` of the
+ * administrator's checkout, or of the test step's artifacts), next to hashicorp/aws's: the stub stands
+ * in for the registry's package, and `terraform init -lockfile=readonly` then verifies it by that
+ * checksum. The committed terraform/.terraform.lock.hcl stays as it is, and so do the project's tests of it.
  */
-function withArchiveHash(lock: string, stub: StubProvider): string {
-  const zh = `zh:${createHash('sha256').update(readFileSync(stub.bundle)).digest('hex')}`;
-  const withHash = lock.replace(/(hashes = \[\n)/, `$1    "${zh}",\n`);
-  if (withHash === lock) throw new Error(`the stub's lock file has no hashes list:\n${lock}`);
-  return withHash;
+export function trustStubInLocks(dir: string, hash: string): number {
+  const stacks = path.join(dir, 'cdktf.out', 'stacks');
+  if (!existsSync(stacks)) return 0;
+  let changed = 0;
+  for (const stack of readdirSync(stacks)) {
+    const lock = path.join(stacks, stack, '.terraform.lock.hcl');
+    if (!existsSync(lock)) continue;
+    const text = readFileSync(lock, 'utf8');
+    const trusted = text.replace(/(provider "registry\.terraform\.io\/hashicorp\/aws" \{[\s\S]*?hashes = \[\n)/, `$1    "${hash}",\n`);
+    if (trusted === text) throw new Error(`${lock} has no hashes of registry.terraform.io/hashicorp/aws`);
+    writeFileSync(lock, trusted);
+    changed += 1;
+  }
+  return changed;
 }
 
 /** Runs a command line in bash, bounded in time; never rejects. */
@@ -427,6 +486,17 @@ function shell(command: string, cwd: string, env: NodeJS.ProcessEnv, timeoutSeco
     child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.on('close', (code) => resolve({ command, code, output: Buffer.concat(chunks).toString('utf8'), seconds: (Date.now() - started) / 1000 }));
   });
+}
+
+/**
+ * The pipeline file with its deployment steps (from the first `<<: *deploy` step to the end of the
+ * file, where the committed file keeps them) replaced by those `npm run pipeline-steps` prints for the
+ * configuration, as a user pastes them.
+ */
+export function withDeploymentStepsFor(text: string, config: ResolvedConfig, configFile: string): string {
+  const first = /^ {6}- step:\n {10}<<: \*deploy$/m.exec(text);
+  if (first === null) throw new Error(`${PIPELINE_FILE} has no deployment step built from the *deploy anchor to replace`);
+  return `${text.slice(0, first.index)}${deploymentStepsSnippet(config, configFile)}\n`;
 }
 
 /** The last lines of a log. */

@@ -56,6 +56,8 @@ export interface RunnerOptions {
   readonly rewriteLine?: (line: string, step: StepDefinition) => { line: string; note?: string };
   /** One line per finished step: its name, result and time. */
   readonly onOutput?: (line: string) => void;
+  /** Told of the artifacts a passed step kept, before any later step gets them (the store's copies may be changed). */
+  readonly onArtifacts?: (artifacts: ArtifactSet) => void;
   /** A time limit for every step, when shorter than the step's max-time. */
   readonly stepTimeoutSeconds?: number;
   /** BITBUCKET_BUILD_NUMBER. @default 1 */
@@ -146,6 +148,7 @@ export async function runStep(
 
   const passed = outcome.exitCode === 0;
   const artifacts = passed ? store.save(step.where, cloneDir, step.artifacts) : undefined;
+  if (artifacts !== undefined) options.onArtifacts?.(artifacts);
   if (passed) await saveCaches(caches, options);
   const seconds = (Date.now() - started) / 1000;
   const result = passed ? 'passed' : outcome.timedOut ? `timed out after ${limit} s` : `failed (exit code ${outcome.exitCode})`;
