@@ -9,7 +9,7 @@
 import { createHash } from 'crypto';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { createServer } from 'https';
-import type { AddressInfo } from 'net';
+import { listenOnLoopback } from './loopback';
 import * as path from 'path';
 import { promisify } from 'util';
 import { crc32, deflateRaw } from 'zlib';
@@ -117,20 +117,15 @@ export async function startTerraformReleases(options: { binary: string; version:
     response.writeHead(status, { 'Content-Type': found ? 'application/zip' : 'text/plain; charset=utf-8', 'Content-Length': body.length });
     response.end(request.method === 'HEAD' ? undefined : body);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const { endpoint, stop } = await listenOnLoopback(server, 'https');
   return {
-    url: `https://127.0.0.1:${port}`,
+    url: endpoint,
     archivePath,
     sha256: createHash('sha256').update(archive).digest('hex'),
     caBundle,
     requests,
     stop: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stop();
       rmSync(caBundle, { force: true });
     },
   };

@@ -12,8 +12,8 @@
  * policy is involved). Requests are answered one at a time, so the decision log reads in order.
  * Listens on 127.0.0.1 only.
  */
-import { createServer, IncomingMessage } from 'http';
-import { AddressInfo } from 'net';
+import { createServer } from 'http';
+import { listenOnLoopback, readBody } from '../loopback';
 import { ApiCall, ApiCallError, Attributes, CallContext, PROVIDER_RESOURCES } from './provider-calls';
 import { accessDenied, AwsError, AwsWorld, Caller, CredentialService } from './world';
 
@@ -172,29 +172,8 @@ export async function startProviderApi(world: AwsWorld): Promise<ProviderApi> {
     });
     queue = work;
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    calls,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error === undefined ? resolve() : reject(error)));
-        server.closeAllConnections();
-      }),
-  };
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
+  const { endpoint, stop } = await listenOnLoopback(server);
+  return { endpoint, calls, stop };
 }
 
 function parseBody(text: string): ProviderCallRequest {

@@ -21,7 +21,7 @@
  */
 import { createPublicKey, randomUUID, verify, type JsonWebKey } from 'crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'http';
-import type { AddressInfo } from 'net';
+import { listenOnLoopback, readBody } from '../loopback';
 import type { AwsWorld, Caller, OidcProviderRecord, RoleRecord } from './world';
 
 /** The STS API version of the query protocol. */
@@ -350,15 +350,6 @@ export async function answerSts(
   return fail('InvalidAction', `Could not find operation ${action} for version ${STS_VERSION}`, 400);
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
 /** Starts the local STS on 127.0.0.1, on a free port. */
 export async function startLocalSts(world: AwsWorld, options: LocalStsOptions = {}): Promise<LocalSts> {
   const log: StsLogEntry[] = [];
@@ -387,18 +378,6 @@ export async function startLocalSts(world: AwsWorld, options: LocalStsOptions = 
     }
   };
   const server = createServer((request, response) => void handle(request, response));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    log,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error === undefined ? resolve() : reject(error)));
-        server.closeAllConnections();
-      }),
-  };
+  const { endpoint, stop } = await listenOnLoopback(server);
+  return { endpoint, log, stop };
 }
