@@ -1,5 +1,5 @@
 // The CDKTF app: `npm run synth` (scripts/synth.js runs the bundle of this file), or `cdktf synth|deploy|diff` through cdktf.json.
-import { main } from './src/synth';
+import { main } from './src/cli/synth';
 
 // A reader that stops early (`npm run synth | head -1`) is not a failure.
 for (const stream of [process.stdout, process.stderr]) {

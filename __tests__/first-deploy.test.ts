@@ -25,7 +25,7 @@ import { spawn } from 'child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { stateStoragePolicies } from '../src/config/state';
+import { stateStoragePolicies } from '../src/config/state-section';
 import { stackName, stateKey } from '../src/config/types';
 import { validateConfig } from '../src/config/validate';
 import { buildApp } from '../src/stacks/app';

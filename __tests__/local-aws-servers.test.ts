@@ -11,7 +11,7 @@ import * as path from 'path';
 import { bitbucketIssuer, workspaceAudience } from '../src/bitbucket/protocol';
 import { bitbucketTrustPolicy } from '../src/bitbucket/trust-policy';
 import { permissionStatement, policyDocument, PolicyDocument } from '../src/iam/policy';
-import { statePolicyStatements, StateLocation } from '../src/iam/pipeline-policies/state';
+import { statePolicyStatements, StateLocation } from '../src/pipeline-roles/state-access';
 import { startLocalAws } from './support/rehearsal/local-aws';
 import { startLocalS3, LocalS3 } from './support/rehearsal/local-aws/s3';
 import { startLocalSts, LocalSts } from './support/rehearsal/local-aws/sts';

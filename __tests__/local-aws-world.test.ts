@@ -13,7 +13,7 @@ import {
   PipelinePolicyContext,
   planRolePolicy,
   ProviderApiCalls,
-} from '../src/iam/pipeline-policies';
+} from '../src/pipeline-roles';
 import { PolicyDocument } from '../src/iam/policy';
 import { answerProviderCall, MadeCall, ProviderCallRequest, startProviderApi } from './support/rehearsal/local-aws/provider-api';
 import { AwsError, AwsWorld, Caller, RoleRecord } from './support/rehearsal/local-aws/world';

@@ -8,7 +8,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { synthesize } from '../src/synth';
+import { synthesize } from '../src/cli/synth';
 import {
   AWS_PROVIDER,
   copyLockFileIntoStacks,

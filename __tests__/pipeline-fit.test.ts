@@ -12,8 +12,8 @@ import * as path from 'path';
 import { parseDocument } from 'yaml';
 import { ResolvedConfig } from '../src/config/types';
 import { validateConfig } from '../src/config/validate';
-import { deploymentSteps, deploymentStepsSnippet, pipelineFitProblems, pipelineFitWarnings, runPipelineSteps } from '../src/pipeline';
-import { synthesize } from '../src/synth';
+import { deploymentSteps, deploymentStepsSnippet, pipelineFitProblems, pipelineFitWarnings, runPipelineSteps } from '../src/ci';
+import { synthesize } from '../src/cli/synth';
 import { exampleConfig, ROOT } from './support/synth';
 import { hermeticEnv } from './support/hermetic-env';
 

@@ -1,5 +1,5 @@
 /**
- * Proofs of the pipeline policies (`src/iam/pipeline-policies`): the plan role, the deploy role and the
+ * Proofs of the pipeline policies (`src/pipeline-roles`): the plan role, the deploy role and the
  * workload boundary are evaluated by an independent engine, `@cloud-copilot/iam-simulate`, identity
  * policy TOGETHER with the permissions boundary, against a small account (`support/pipeline-world.ts`).
  * Every assertion is a decision (ALLOW or DENY), never a policy's shape, except in "policy shape and
@@ -17,7 +17,7 @@ import {
   AWS_IAM_OPENID_CONNECT_PROVIDER_DATA_CALLS, boundaryPolicy, CALLS_NOT_GRANTED, deployRolePolicy, PERMISSION_HOLDERS,
   permissionTableMarkdown, PipelinePolicyContext, PipelinePolicyContextError, pipelinePermissionRows, planRolePolicy,
   POLICY_SIZE_LIMITS, providerCalls, ROLE_ACTIONS_WITH_BOUNDARY_KEY, WORKLOAD_ROLE_RESOURCE_CALLS,
-} from '../src/iam/pipeline-policies';
+} from '../src/pipeline-roles';
 import { asList, PolicyDocument, policySize } from '../src/iam/policy';
 import {
   buildWorld, documentedConditionKeys, newRoleArn, on, onRole, resourcesOfType, roleOf, sessionArn, settingBoundary, World,

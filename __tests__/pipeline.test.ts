@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import * as os from 'os';
 import * as path from 'path';
 import { parseDocument } from 'yaml';
-import { deploymentStepLines } from '../src/pipeline';
+import { deploymentStepLines } from '../src/ci';
 import { claims, EXAMPLE, EXAMPLE_CONFIG_FILE, makeKey, ROOT, sign, TestKey } from './support/doctor';
 import { ScriptWorld, scriptWorld, TERRAFORM_SCRIPT } from './support/terraform-oidc';
 

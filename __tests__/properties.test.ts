@@ -9,7 +9,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import fc from 'fast-check';
 import { PolicyDocument } from '../src/iam/policy';
-import { synthesize } from '../src/synth';
+import { synthesize } from '../src/cli/synth';
 import { ConfigError, validateConfig } from '../src/config/validate';
 import { bareUuid, ConfigShape, configUuid, providerArn, validConfig } from './support/config-arbitraries';
 import { bitsToIp, claimUuid, lastAddressBits, roleMeaning, TokenCase } from './support/expected-decision';

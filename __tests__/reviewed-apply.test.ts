@@ -1,14 +1,14 @@
 /**
  * Applying what was reviewed: the plan step keeps each account's plan text and the digest of its
  * changes; the deploy step plans again, applies that saved plan only when its digest equals the
- * reviewed one, and refuses otherwise. The digest itself (src/pipeline/plan-digest.ts), then
+ * reviewed one, and refuses otherwise. The digest itself (src/ci/reviewed-plan.ts), then
  * scripts/terraform-oidc.sh with a stand-in terraform, then once with the real terraform when one is
  * on the PATH (its built-in terraform_data resource needs no provider download).
  */
 import { spawnSync } from 'child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { canonicalJson, planDigest, PlanDigestError, runPlanDigest } from '../src/pipeline';
+import { canonicalJson, planDigest, PlanDigestError, runPlanDigest } from '../src/ci';
 import { claims, EXAMPLE, makeKey, sign, TestKey } from './support/doctor';
 import { planJson, ScriptWorld, scriptWorld } from './support/terraform-oidc';
 import { hermeticEnv } from './support/hermetic-env';

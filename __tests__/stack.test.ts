@@ -2,9 +2,9 @@
 import { roleArn, StackKind } from '../src/config/types';
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { policyContext } from '../src/config/pipeline';
+import { policyContext } from '../src/config/pipeline-section';
 import { validateConfig } from '../src/config/validate';
-import { permissionTableMarkdown } from '../src/iam/pipeline-policies';
+import { permissionTableMarkdown } from '../src/pipeline-roles';
 import { exampleConfig, ROOT, StackJson, synthConfig, synthesizeAccountStacks } from './support/synth';
 
 const ISSUER = 'api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc';

@@ -9,8 +9,8 @@
  * AWS sets `aws:PrincipalArn` to the role's ARN, path included, for a role session; the engine cannot
  * derive the path from the session ARN, so every request passes it, as AWS would.
  */
-import { PIPELINE_POLICY_NAMES, accountBoundaryPolicy } from '../src/config/pipeline';
-import { stateStoragePolicies } from '../src/config/state';
+import { PIPELINE_POLICY_NAMES, accountBoundaryPolicy } from '../src/config/pipeline-section';
+import { stateStoragePolicies } from '../src/config/state-section';
 import { ResolvedAccount, ResolvedConfig, roleArn, StackKind, stateKey } from '../src/config/types';
 import { validateConfig } from '../src/config/validate';
 import { PolicyDocument } from '../src/iam/policy';

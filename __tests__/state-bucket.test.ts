@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { stateStoragePolicies } from '../src/config/state';
+import { stateStoragePolicies } from '../src/config/state-section';
 import { StackKind } from '../src/config/types';
 import { validateConfig } from '../src/config/validate';
-import { resourcePolicyTableMarkdown } from '../src/iam/pipeline-policies';
+import { resourcePolicyTableMarkdown } from '../src/pipeline-roles';
 import { PolicyDocument } from '../src/iam/policy';
 import { exampleConfig, ROOT, StackJson, synthesizeAccountStacks } from './support/synth';
 

@@ -4,7 +4,7 @@
  * of a configuration is reported at once.
  */
 import { configSchema, FIELDS } from '../src/config/fields';
-import { NONCURRENT_VERSION_DAYS, STATE_DEFAULTS } from '../src/config/state';
+import { NONCURRENT_VERSION_DAYS, STATE_DEFAULTS } from '../src/config/state-section';
 import { validateConfig } from '../src/config/validate';
 import { exampleConfig } from './support/synth';
 import { configProblems } from './support/config-problems';

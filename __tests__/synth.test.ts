@@ -7,7 +7,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { parse as parseHcl } from '@cdktf/hcl2json';
-import { main, synthesize, SynthOptions } from '../src/synth';
+import { main, synthesize, SynthOptions } from '../src/cli/synth';
 import { exampleConfig, ROOT } from './support/synth';
 import { hermeticEnv } from './support/hermetic-env';
 
@@ -254,7 +254,7 @@ describe('scripts/synth.js, the launcher of npm run synth and cdktf.json', () =>
     expect(launch().status).toBe(0);
     expect(bundleTime()).toBe(built);
 
-    const source = path.join(project, 'src', 'synth.ts');
+    const source = path.join(project, 'src', 'cli', 'synth.ts');
     writeFileSync(source, readFileSync(source, 'utf8').replace("'creates the OIDC provider'", "'CREATES the OIDC provider'"));
     const edited = launch();
     expect(edited.status).toBe(0);

@@ -8,7 +8,7 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { loadConfig } from '../src/config/load';
-import { deploymentSteps, pipelineFitProblems, PIPELINE_FILE } from '../src/pipeline';
+import { deploymentSteps, pipelineFitProblems, PIPELINE_FILE } from '../src/ci';
 import { ROOT } from './support/synth';
 
 describe("the committed pipeline and the user's configuration", () => {

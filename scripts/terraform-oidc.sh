@@ -89,7 +89,7 @@ printf '%s' "$BITBUCKET_STEP_OIDC_TOKEN" > "$AWS_WEB_IDENTITY_TOKEN_FILE"
 stage_file="$private_dir/stage"
 stage() { printf '%s' "$1" > "$stage_file"; }
 
-# The digest of a saved plan's changes (src/pipeline/plan-digest.ts); the JSON only passes through the pipe.
+# The digest of a saved plan's changes (src/ci/reviewed-plan.ts); the JSON only passes through the pipe.
 digest_of() { # <stack dir> <plan file>
   "$terraform" -chdir="$1" show -json "$2" | node "$digest_js"
 }

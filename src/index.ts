@@ -51,6 +51,6 @@ export { CONFIG_ENV_VAR, loadConfig } from './config/load';
 export { roleArn, stackName, stateKey } from './config/types';
 export { AccountStack } from './stacks/account-stack';
 export { buildApp } from './stacks/app';
-export { synthesize } from './synth';
+export { synthesize } from './cli/synth';
 export { assumeRoleRequest, bitbucketClaims, issuerHostAndPath } from './bitbucket/token';
 export type { BitbucketTokenClaims, ClaimsOptions, RequestTarget } from './bitbucket/token';

@@ -3,13 +3,13 @@
  * workspace OIDC provider, permissions boundary), workload roles under the managed path, an
  * administrator's roles that do not carry the boundary, a user, the state bucket, and strangers (another
  * bucket, another account's state key, another boundary). Every name here is built from the context's
- * partition, account and paths, independently of `src/iam/pipeline-policies` except for its inputs.
+ * partition, account and paths, independently of `src/pipeline-roles` except for its inputs.
  *
  * It also lists every write action of IAM, S3, KMS and STS, from the engine's own service data, for
  * the sweeps ("the plan role can write nothing except its lock file").
  */
 import { createRequire } from 'module';
-import { PipelinePolicyContext } from '../../src/iam/pipeline-policies';
+import { PipelinePolicyContext } from '../../src/pipeline-roles';
 import { PolicyDocument } from '../../src/iam/policy';
 import { PermissionRequest } from './simulate-permissions';
 

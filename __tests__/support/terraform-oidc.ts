@@ -77,8 +77,8 @@ export function scriptWorld(prefix: string): ScriptWorld {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   const explainJs = path.join(dir, 'dist', 'explain.js');
   const digestJs = path.join(dir, 'dist', 'plan-digest.js');
-  buildSync({ entryPoints: [path.join(ROOT, 'explain.ts')], bundle: true, platform: 'node', target: 'node20', outfile: explainJs, logLevel: 'warning' });
-  buildSync({ entryPoints: [path.join(ROOT, 'src', 'pipeline', 'bin', 'plan-digest.ts')], bundle: true, platform: 'node', target: 'node20', outfile: digestJs, logLevel: 'warning' });
+  buildSync({ entryPoints: [path.join(ROOT, 'src/cli/explain.ts')], bundle: true, platform: 'node', target: 'node20', outfile: explainJs, logLevel: 'warning' });
+  buildSync({ entryPoints: [path.join(ROOT, 'src', 'cli', 'plan-digest.ts')], bundle: true, platform: 'node', target: 'node20', outfile: digestJs, logLevel: 'warning' });
   mkdirSync(path.join(dir, 'world'));
   // Named as the synth names them, so the script's stack prefix cannot drift from stackName().
   for (const name of EXAMPLE_ACCOUNTS) {

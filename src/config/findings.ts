@@ -1,10 +1,10 @@
 /**
- * The security findings of a configuration (`src/iam/findings/`), run on its workload roles: an
+ * The security findings of a configuration (`src/findings/`), run on its workload roles: an
  * unsuppressed error is a configuration problem (nothing is synthesized); warnings, notes and
  * suppressions, with their reasons, are printed by the synth. The pipeline's own roles are generated
  * and proven by tests, not configured, so they are not subject to findings.
  */
-import { Finding, FindingRole, formatFindings, runFindings } from '../iam/findings';
+import { Finding, FindingRole, formatFindings, runFindings } from '../findings';
 import { join } from '../iam/rules';
 import { Checker } from './checker';
 import { ResolvedAccount } from './types';

@@ -20,8 +20,8 @@ import { Checker, ConfigProblem, JsonObject } from './checker';
 import { FIELDS } from './fields';
 import { reportFindings } from './findings';
 import { parseJson } from './json';
-import { AccountBootstrap, pipelineRoles, readAccountBootstrap, readEnvironment, readPipeline } from './pipeline';
-import { checkStateAgainstAccounts, readState, stateWarnings } from './state';
+import { AccountBootstrap, pipelineRoles, readAccountBootstrap, readEnvironment, readPipeline } from './pipeline-section';
+import { checkStateAgainstAccounts, readState, stateWarnings } from './state-section';
 import { ResolvedAccount, ResolvedConfig, ResolvedRepository, ResolvedRole } from './types';
 
 export type { ConfigProblem } from './checker';

@@ -2,7 +2,7 @@
  * The S3 bucket that holds every stack's Terraform state: versioned (a bad apply can be rolled back),
  * encrypted by default, closed to the public and to ACLs, replaced versions expired after a while,
  * never destroyed by Terraform (`prevent_destroy`), and a bucket policy given by the caller (see
- * `stateBucketPolicy` in `src/iam/pipeline-policies/`). With SSE-KMS it encrypts with a key the caller
+ * `stateBucketPolicy` in `src/pipeline-roles/`). With SSE-KMS it encrypts with a key the caller
  * names, or with a key it creates (rotation on, the caller's key policy, `prevent_destroy` too).
  *
  * @see https://developer.hashicorp.com/terraform/language/backend/s3 (versioning recommended)

@@ -12,9 +12,9 @@ import { CONFIG_ENV_VAR, loadConfig, LoadedConfig } from '../config/load';
 import { ConfigError } from '../config/validate';
 import { EXIT, UnusableInputError } from './errors';
 import { explainToken, StepContext } from './explain';
-import { denialReason, formatReport, jsonReport, JsonError, JSON_REPORT_VERSION, ReportSource } from './format';
+import { denialReason, formatReport, jsonReport, JsonError, JSON_REPORT_VERSION, ReportSource } from './report-format';
 import { decodeToken, DecodedToken, discoverJwks, FetchLike, JwksLocation, SignatureCheck, verifySignature } from './jwt';
-import { selectRoles } from './roles';
+import { selectRoles } from './role-selection';
 
 /** The environment variable Bitbucket puts a step's token in (only with `oidc: true`). */
 export const TOKEN_ENV_VAR = 'BITBUCKET_STEP_OIDC_TOKEN';

@@ -11,7 +11,7 @@ import { asList } from '../iam/policy';
 import { assumeRoleRequest, BitbucketTokenClaims } from '../bitbucket/token';
 import { audienceOrigin, conditionHint, Labels, labelled, oneOf } from './hints';
 import { BITBUCKET_TOKEN_ALGORITHM, DecodedToken, SignatureCheck, TokenHeader } from './jwt';
-import { AccountRole, rolesOf } from './roles';
+import { AccountRole, rolesOf } from './role-selection';
 import { ParsedSubject, parseSubject } from './subject';
 
 /** Names of the step a token belongs to, from the step's own environment (`BITBUCKET_*`). */

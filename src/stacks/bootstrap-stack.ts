@@ -8,13 +8,13 @@
 import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
-import { accountBoundaryPolicy } from '../config/pipeline';
-import { stateStoragePolicies } from '../config/state';
+import { accountBoundaryPolicy } from '../config/pipeline-section';
+import { stateStoragePolicies } from '../config/state-section';
 import { StateBucket } from '../constructs/state-bucket';
 import { BitbucketOidcProvider, IBitbucketOidcProvider } from '../constructs/provider';
 import { BitbucketPipelinesRole, renderPolicy } from '../constructs/role';
 import { AccountStack, AccountStackProps } from './account-stack';
-import { declareRole } from './roles';
+import { declareRole } from './declare-role';
 
 /** The bootstrap resources of one account. */
 export class BootstrapStack extends AccountStack {

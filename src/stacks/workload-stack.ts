@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { BitbucketOidcProvider } from '../constructs/provider';
 import { BitbucketPipelinesRole } from '../constructs/role';
 import { AccountStack, AccountStackProps } from './account-stack';
-import { declareRole } from './roles';
+import { declareRole } from './declare-role';
 
 /** The workload roles of one account. */
 export class WorkloadStack extends AccountStack {

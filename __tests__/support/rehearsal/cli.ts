@@ -13,7 +13,7 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { readConfigFile } from '../../../src/config/load';
 import { validateConfig } from '../../../src/config/validate';
-import { PIPELINE_FILE } from '../../../src/pipeline';
+import { PIPELINE_FILE } from '../../../src/ci';
 import { readmeConfigs } from '../terraform/stacks';
 import { PULL_REQUEST, PUSH_TO_MAIN, Rehearsal, tail, TestStepMode, withDeploymentStepsFor } from './rehearse';
 import { StepResult } from './runner';

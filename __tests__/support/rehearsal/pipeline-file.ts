@@ -2,7 +2,7 @@
  * `bitbucket-pipelines.yml` read the way Bitbucket reads it, for the rehearsal's runner: the pipelines
  * (pull requests, branches, custom, default) as typed steps and parallel groups, with anchors, aliases
  * and YAML 1.1 merge keys resolved (`<<: *deploy`), and the pipeline a branch or pull request triggers.
- * It stands in for Bitbucket's own parser; like `src/pipeline/fit.ts` it uses the `yaml` package.
+ * It stands in for Bitbucket's own parser; like `src/ci/pipeline-fit.ts` it uses the `yaml` package.
  * Stages are flattened into their steps (the stage's `deployment` and `trigger` passed on).
  * @see https://support.atlassian.com/bitbucket-cloud/docs/use-glob-patterns-on-the-pipelines-yaml-file/
  */
@@ -27,7 +27,7 @@ export interface StepDefinition {
   readonly image?: string;
   /** Minutes: the step's `max-time`, else the file's `options.max-time`; Bitbucket's default is 120. */
   readonly maxTime?: number;
-  /** Where the step is, e.g. `pipelines.branches.main[2]` (as `src/pipeline/fit.ts` names it). */
+  /** Where the step is, e.g. `pipelines.branches.main[2]` (as `src/ci/pipeline-fit.ts` names it). */
   readonly where: string;
 }
 

@@ -19,7 +19,7 @@ import { homedir, tmpdir } from 'os';
 import * as path from 'path';
 import { readConfigFile } from '../../../src/config/load';
 import { ResolvedAccount, ResolvedConfig, stackName } from '../../../src/config/types';
-import { deploymentStepsSnippet } from '../../../src/pipeline';
+import { deploymentStepsSnippet } from '../../../src/ci';
 import { buildApp } from '../../../src/stacks/app';
 import { installStubProvider, StubProvider } from '../terraform/plugin-dir';
 import { lockFileForStub } from '../terraform/stub-lock';

@@ -1,6 +1,6 @@
 /**
  * The configurations the Terraform suites run, and their stacks synthesized by the project's own
- * entry point (`synthesize` of `src/synth.ts`), as Terraform JSON (`cdk.tf.json`) and as the HCL that
+ * entry point (`synthesize` of `src/cli/synth.ts`), as Terraform JSON (`cdk.tf.json`) and as the HCL that
  * `cdktf synth --hcl` writes (`cdk.tf`).
  *
  * HCL in-process: the cdktf CLI sets `SYNTH_HCL_OUTPUT=true` for the app and then formats every
@@ -11,7 +11,7 @@
 import { format as formatHcl } from '@cdktf/hcl-tools';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { synthesize } from '../../../src/synth';
+import { synthesize } from '../../../src/cli/synth';
 import { generateConfig } from '../generate-config';
 
 /** The project root. */

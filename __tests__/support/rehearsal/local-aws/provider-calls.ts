@@ -4,7 +4,7 @@
  * the resource ARN, the context keys AWS sets and the resource policy it consults, and what the call
  * changes in the world. It stands in for the provider's resource code (`internal/service/{iam,s3,kms}`).
  *
- * The IAM role types take their action names from `src/iam/pipeline-policies/provider-api-calls.ts`
+ * The IAM role types take their action names from `src/pipeline-roles/provider-api-calls.ts`
  * (a test checks that every call made here is listed there). Create and update end with the read the
  * provider makes to refresh the state; a call that fails stops the operation (see `CallContext.call`).
  *
@@ -155,7 +155,7 @@ const boundaryContext = (boundary: string | undefined): Record<string, string> =
 
 // ---------------------------------------------------------------------------------------------
 // aws_iam_role, aws_iam_role_policy, aws_iam_role_policy_attachment
-// (action names: AWS_IAM_ROLE_CALLS & co. in src/iam/pipeline-policies/provider-api-calls.ts)
+// (action names: AWS_IAM_ROLE_CALLS & co. in src/pipeline-roles/provider-api-calls.ts)
 // ---------------------------------------------------------------------------------------------
 
 /** A request on an existing role: `iam:PermissionsBoundary` is its current boundary (the engine drops it where AWS does). */

@@ -1,6 +1,0 @@
-// The pipeline's helpers: the plan digest the deploy step checks, and the fit of bitbucket-pipelines.yml to the configuration.
-export { deploymentSteps, PIPELINE_FILE, PipelineFileError, pipelineFitProblems, pipelineFitWarnings } from './fit';
-export type { DeploymentStep, FitSources } from './fit';
-export { canonicalJson, DIGEST_PATTERN, DIGEST_PREFIX, digestOf, planDigest, PlanDigestError, PLAN_DIGEST_USAGE, reviewedChanges, runPlanDigest } from './plan-digest';
-export type { CommandOptions, ReviewedChanges, ReviewedOutputChange, ReviewedResourceChange } from './plan-digest';
-export { deploymentStepLines, deploymentStepsSnippet, runPipelineSteps } from './steps';
