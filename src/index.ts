@@ -52,5 +52,5 @@ export { roleArn, stackName, stateKey } from './config/types';
 export { AccountStack } from './stacks/account-stack';
 export { buildApp } from './stacks/app';
 export { synthesize } from './cli/synth';
-export { assumeRoleRequest, bitbucketClaims, issuerHostAndPath } from './bitbucket/token';
+export { assumeRoleRequest, bitbucketClaims, tokenIssuerHostAndPath } from './bitbucket/token';
 export type { BitbucketTokenClaims, ClaimsOptions, RequestTarget } from './bitbucket/token';

@@ -4,6 +4,7 @@
  *
  * @see https://support.atlassian.com/bitbucket-cloud/docs/integrate-pipelines-with-resource-servers-using-oidc/
  */
+import { patternRule } from '../iam/rules';
 
 /** Host that issues Bitbucket Pipelines OIDC tokens. */
 export const BITBUCKET_ISSUER_HOST = 'api.bitbucket.org';
@@ -17,12 +18,25 @@ export const ASSUME_ROLE_WITH_WEB_IDENTITY = 'sts:AssumeRoleWithWebIdentity';
 /** Bitbucket workspace IDs (slugs): lower-case letters, digits, `-` and `_`. */
 export const WORKSPACE_SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]{0,61}$/;
 
+/** Bitbucket's value rules, in the form of the IAM layer's (`src/iam/rules.ts`). */
+export const BITBUCKET_RULES = {
+  workspace: patternRule(
+    WORKSPACE_SLUG_PATTERN,
+    'be the workspace ID (slug) as in bitbucket.org/<workspace>: lower-case letters, digits, - and _, or the issuer URL from Repository settings > OpenID Connect',
+    'acme',
+  ),
+  uuid: patternRule(
+    // Braces in pairs only: normaliseUuid strips `{...}`, so a lone brace must fail here, not later.
+    /^(?=\{.*\}$|[^{}]*$)\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$/,
+    'be a UUID (braces and upper case are accepted)',
+    '{1de489be-2f5a-4ee0-9f8a-5d0c0b3b7c11}',
+  ),
+} as const;
+
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** The issuer path for a workspace: host and path, without the scheme. */
-function issuerHostAndPath(workspace: string): string {
-  return `${BITBUCKET_ISSUER_HOST}/2.0/workspaces/${workspace}/pipelines-config/identity/oidc`;
-}
+/** The scheme of every issuer URL; AWS names providers and condition keys after the URL without it. */
+export const ISSUER_SCHEME = 'https://';
 
 /**
  * The two spellings of a workspace's issuer. AWS compares the token's `iss` with `url` as an exact
@@ -43,10 +57,10 @@ export interface BitbucketIssuer {
 
 /** Builds both spellings of the issuer, and its condition keys, from the workspace slug. */
 export function bitbucketIssuer(workspace: string): BitbucketIssuer {
-  const hostAndPath = issuerHostAndPath(workspace);
+  const hostAndPath = `${BITBUCKET_ISSUER_HOST}/2.0/workspaces/${workspace}/pipelines-config/identity/oidc`;
   return {
     workspace,
-    url: `https://${hostAndPath}`,
+    url: `${ISSUER_SCHEME}${hostAndPath}`,
     hostAndPath,
     audKey: `${hostAndPath}:aud`,
     subKey: `${hostAndPath}:sub`,

@@ -4,7 +4,7 @@
  *
  * @see https://support.atlassian.com/bitbucket-cloud/docs/integrate-pipelines-with-resource-servers-using-oidc/
  */
-import { ASSUME_ROLE_WITH_WEB_IDENTITY, bitbucketIssuer, bracedUuid as braced, workspaceAudience } from './protocol';
+import { ASSUME_ROLE_WITH_WEB_IDENTITY, bitbucketIssuer, ISSUER_SCHEME, bracedUuid as braced, workspaceAudience } from './protocol';
 import { AssumeRoleRequest } from '../iam/evaluate';
 
 /** Claims of a step's token. UUIDs are lower case in braces, e.g. `{1de489be-...}`. */
@@ -39,8 +39,8 @@ export interface RequestTarget {
  * The issuer a token names, read as AWS reads it: the `iss` string minus `https://`, compared
  * exactly (so a trailing slash or a different workspace slug names a provider that does not exist).
  */
-export function issuerHostAndPath(iss: string): string {
-  return iss.replace(/^https:\/\//, '');
+export function tokenIssuerHostAndPath(iss: string): string {
+  return iss.startsWith(ISSUER_SCHEME) ? iss.slice(ISSUER_SCHEME.length) : iss;
 }
 
 /**
@@ -49,7 +49,7 @@ export function issuerHostAndPath(iss: string): string {
  * condition keys carry the claims.
  */
 export function assumeRoleRequest(claims: BitbucketTokenClaims, target: RequestTarget): AssumeRoleRequest {
-  const hostAndPath = issuerHostAndPath(claims.iss);
+  const hostAndPath = tokenIssuerHostAndPath(claims.iss);
   return {
     action: ASSUME_ROLE_WITH_WEB_IDENTITY,
     federatedPrincipal: `arn:${target.partition}:iam::${target.accountId}:oidc-provider/${hostAndPath}`,

@@ -8,7 +8,8 @@ import {
   environmentSubPattern,
   repositorySubPattern,
 } from './protocol';
-import { Conditions, policyDocument, PolicyDocument, PolicyStatement, singleOrList } from '../iam/policy';
+import { Conditions, policyDocument, PolicyDocument, policySize, PolicyStatement, singleOrList } from '../iam/policy';
+import { LIMITS } from '../iam/rules';
 
 /** A repository whose pipelines may assume a role, optionally narrowed to deployment environments. */
 export interface RepositoryScope {
@@ -108,4 +109,37 @@ export function bitbucketTrustStatement(options: BitbucketTrustStatementOptions)
 /** A trust policy document holding the single Bitbucket trust statement. */
 export function bitbucketTrustPolicy(options: BitbucketTrustStatementOptions): PolicyDocument {
   return policyDocument(bitbucketTrustStatement(options));
+}
+
+/** What a role's trust policy is built from: the trust statement, and the account's quota. */
+export interface RoleTrustPolicyOptions extends BitbucketTrustStatementOptions {
+  /**
+   * The account's role trust policy quota, in characters without whitespace.
+   * @default 2048
+   */
+  readonly maxSize?: number;
+}
+
+/** A role's trust policy, as the config validator and the role construct both build it. */
+export interface RoleTrustPolicy {
+  readonly document: PolicyDocument;
+  /** Why the document does not fit the quota; undefined when it does. */
+  readonly sizeProblem?: string;
+}
+
+/**
+ * The one builder of a role's trust policy: the single Bitbucket trust statement, checked against the
+ * account's role trust policy quota (the config validator reports the problem at the role's
+ * repositories, the construct in its error; neither lets an oversize policy reach AWS).
+ */
+export function roleTrustPolicy(options: RoleTrustPolicyOptions): RoleTrustPolicy {
+  const { maxSize = LIMITS.trustPolicySize, ...statement } = options;
+  const document = bitbucketTrustPolicy(statement);
+  const size = policySize(document);
+  if (size <= maxSize) return { document };
+  return {
+    document,
+    sizeProblem: `the trust policy would be ${size} characters, which must be at most ${maxSize} (the role trust policy quota, whitespace excluded); `
+      + 'split the role, list fewer repositories or environments, or raise trustPolicyMaxSize after AWS raised the quota',
+  };
 }

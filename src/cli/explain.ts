@@ -1,4 +1,4 @@
-// The token doctor: `npm run explain -- --token-file token.jwt` (see docs/pipeline-and-doctor.md).
+// The token doctor: `npm run explain -- --token-file token.jwt` (see docs/doctor.md).
 import { runDoctor } from '../doctor/cli';
 import { EXIT } from '../doctor/errors';
 

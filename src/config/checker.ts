@@ -1,7 +1,8 @@
 /** Reads a configuration's JSON field by field, collecting every problem (and warning) on the way. */
-import { normaliseUuid } from '../bitbucket/protocol';
-import { join, LIMITS, quote as show, RULES, unknownField, ValueRule, violation } from '../iam/rules';
+import { BITBUCKET_RULES, normaliseUuid } from '../bitbucket/protocol';
+import { join, LIMITS, quote as show, RULES, ValueRule, violation } from '../iam/rules';
 import { fieldNames, ObjectSpec } from './fields';
+import { unknownField } from './suggestions';
 
 /** One problem of a configuration. */
 export interface ConfigProblem {
@@ -66,10 +67,10 @@ export class Checker {
   }
 
   uuid(path: string, value: unknown): string | undefined {
-    const text = this.string(path, value, RULES.uuid);
+    const text = this.string(path, value, BITBUCKET_RULES.uuid);
     if (text === undefined) return undefined;
     // The rule and normaliseUuid must agree; if they ever do not, the value is refused, never dropped.
-    return normaliseUuid(text) ?? this.fail(path, violation(text, RULES.uuid));
+    return normaliseUuid(text) ?? this.fail(path, violation(text, BITBUCKET_RULES.uuid));
   }
 
   boolean(path: string, value: unknown, fallback: boolean): boolean {

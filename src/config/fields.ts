@@ -7,6 +7,7 @@
  */
 import { DOCUMENT_FIELDS, STATEMENT_FIELDS } from '../iam/grammar';
 import { BASE_CONDITION_OPERATORS, LEGACY_POLICY_VERSION, POLICY_VERSION } from '../iam/policy';
+import { BITBUCKET_RULES } from '../bitbucket/protocol';
 import { LIMITS, RULES, ValueRule } from '../iam/rules';
 
 /** A JSON Schema (draft-07) fragment. */
@@ -38,7 +39,7 @@ const list = (items: JsonSchema, minItems = 0, maxItems?: number): JsonSchema =>
 });
 const ref = (name: string): JsonSchema => ({ $ref: `#/definitions/${name}` });
 const TAGS: JsonSchema = { type: 'object', maxProperties: LIMITS.tagsPerRole, propertyNames: text(RULES.tagKey), additionalProperties: text(RULES.tagValue) };
-const ENVIRONMENT: JsonSchema = { oneOf: [text(RULES.uuid), ref('environment')] };
+const ENVIRONMENT: JsonSchema = { oneOf: [text(BITBUCKET_RULES.uuid), ref('environment')] };
 const STRING_OR_LIST: JsonSchema = { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }] };
 
 export const FIELDS = {
@@ -46,7 +47,7 @@ export const FIELDS = {
     description: 'Keyless AWS access for Bitbucket Pipelines: the workspace, where state lives, the pipeline and the accounts.',
     required: {
       workspace: field('Workspace ID (slug) as in bitbucket.org/<workspace>, or the issuer URL from Repository settings > OpenID Connect.', { type: 'string', examples: ['acme'] }, '"acme"'),
-      workspaceUuid: field('Workspace UUID (Repository settings > OpenID Connect); braces and upper case are accepted.', text(RULES.uuid), '"{8a1f1c70-0c1e-4f7b-9c53-6f2d2a1b3c4d}"'),
+      workspaceUuid: field('Workspace UUID (Repository settings > OpenID Connect); braces and upper case are accepted.', text(BITBUCKET_RULES.uuid), '"{8a1f1c70-0c1e-4f7b-9c53-6f2d2a1b3c4d}"'),
       state: field('Where the stacks keep their Terraform state (S3, encrypted, locked).', ref('state'), '{"bucket": "acme-terraform-state", "region": "eu-west-1"}'),
       accounts: field('One entry per AWS account: each becomes a bootstrap and a workload stack.', list(ref('account'), 1), '[{"name": "production", "accountId": "123456789012", "region": "eu-west-1", "roles": [...]}]'),
     },
@@ -76,7 +77,7 @@ export const FIELDS = {
     },
   },
   stateKmsKey: {
-    description: 'An existing KMS key of the bucket\'s region that you manage; its key policy must let the pipeline roles use it through S3 (see the README).',
+    description: 'An existing KMS key of the bucket\'s region that you manage; its key policy must let the pipeline roles use it through S3 (see docs/pipeline.md, "An existing KMS key").',
     required: {
       kmsKeyArn: field('ARN of the key (not an alias).', { type: 'string', pattern: '^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key/[A-Za-z0-9-]+$', examples: ['arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'] }, '"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"'),
     },
@@ -95,7 +96,7 @@ export const FIELDS = {
   },
   pipelineRepository: {
     description: 'A repository, by UUID, with a name for people.',
-    required: { uuid: field('Repository UUID (Repository settings > OpenID Connect).', text(RULES.uuid), '"{96397bd0-02f7-409e-80c1-d99c0344747a}"') },
+    required: { uuid: field('Repository UUID (Repository settings > OpenID Connect).', text(BITBUCKET_RULES.uuid), '"{96397bd0-02f7-409e-80c1-d99c0344747a}"') },
     optional: { name: field('A label for people and the token doctor.', { type: 'string', examples: ['acme/infra'] }) },
   },
   account: {
@@ -118,7 +119,7 @@ export const FIELDS = {
   },
   environment: {
     description: 'A deployment environment: its UUID and a name for people.',
-    required: { uuid: field('Deployment environment UUID.', text(RULES.uuid), '"{74c10e16-5478-4362-8e1b-117147a4112f}"') },
+    required: { uuid: field('Deployment environment UUID.', text(BITBUCKET_RULES.uuid), '"{74c10e16-5478-4362-8e1b-117147a4112f}"') },
     optional: { name: field('Used by findings and the token doctor.', { type: 'string', examples: ['Production'] }) },
   },
   boundaryCreated: {
@@ -155,7 +156,7 @@ export const FIELDS = {
   },
   repository: {
     description: 'A repository whose pipelines may assume the role.',
-    required: { uuid: field('Repository UUID.', text(RULES.uuid), '"{1de489be-2f5a-4ee0-9f8a-5d0c0b3b7c11}"') },
+    required: { uuid: field('Repository UUID.', text(BITBUCKET_RULES.uuid), '"{1de489be-2f5a-4ee0-9f8a-5d0c0b3b7c11}"') },
     optional: {
       name: field('A label for people and the token doctor (not used in the policy).', { type: 'string' }),
       environments: field('Deployment environments: only their deployment steps may assume the role.', list(ENVIRONMENT, 1)),

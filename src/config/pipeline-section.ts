@@ -5,7 +5,7 @@
  * (`src/pipeline-roles/`), never configured.
  */
 import { BitbucketIssuer } from '../bitbucket/protocol';
-import { bitbucketTrustPolicy } from '../bitbucket/trust-policy';
+import { roleTrustPolicy } from '../bitbucket/trust-policy';
 import { PolicyDocument } from '../iam/policy';
 import {
   boundaryPolicy,
@@ -201,7 +201,8 @@ export function pipelineRoles(input: PipelineRolesInput): ResolvedRole[] {
     description,
     tags: {},
     suppressions: [],
-    trustPolicy: bitbucketTrustPolicy({ providerArn: account.providerArn, issuer, audiences, repositories: [repository] }),
+    // One repository, or one of its environments: far below any quota.
+    trustPolicy: roleTrustPolicy({ providerArn: account.providerArn, issuer, audiences, repositories: [repository] }).document,
   });
   const { repository } = pipeline;
   const label = repository.name ?? repository.uuid;

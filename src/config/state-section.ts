@@ -150,7 +150,7 @@ export function checkStateAgainstAccounts(check: Checker, state: ResolvedState, 
 export function stateWarnings(state: ResolvedState, accounts: readonly ResolvedAccount[], pipeline: ResolvedPipeline | undefined): string[] {
   if (state.account !== undefined) return [];
   const others = pipeline !== undefined && accounts.length > 1
-    ? ' The pipeline roles of every account read and write their state there: unless the bucket is in the account of each, its bucket policy must grant them their own state keys (see the README, "First deploy").'
+    ? ' The pipeline roles of every account read and write their state there: unless the bucket is in the account of each, its bucket policy must grant them their own state keys (see docs/pipeline.md, "A bucket managed elsewhere").'
     : '';
   return [
     `state.account is not set, so the state bucket ${show(state.bucket)} is managed outside this project: it must exist, versioned, encrypted and closed to the public, before the first "terraform init".${others} Name the account whose bootstrap stack should create and manage it, e.g. "state": {"account": "${accounts[0]?.name ?? 'production'}", ...}.`,

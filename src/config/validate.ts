@@ -6,23 +6,28 @@
 import { readFileSync } from 'fs';
 import { isAbsolute, resolve as resolvePath } from 'path';
 import {
+  BITBUCKET_RULES,
+  BitbucketIssuer,
   bitbucketIssuer,
   oidcProviderArn,
   parseWorkspace,
   partitionOfRegion,
   workspaceAudience,
 } from '../bitbucket/protocol';
-import { bitbucketTrustPolicy } from '../bitbucket/trust-policy';
+import { roleTrustPolicy } from '../bitbucket/trust-policy';
 import { inlinePoliciesSizeProblem, readPolicyDocument } from '../iam/grammar';
-import { PolicyDocument, policySize } from '../iam/policy';
+import { PolicyDocument } from '../iam/policy';
 import { join, LIMITS, quote as show, RULES, violation } from '../iam/rules';
 import { Checker, ConfigProblem, JsonObject } from './checker';
 import { FIELDS } from './fields';
 import { reportFindings } from './findings';
 import { parseJson } from './json';
-import { AccountBootstrap, pipelineRoles, readAccountBootstrap, readEnvironment, readPipeline } from './pipeline-section';
+import { unknownField } from './suggestions';
+import {
+  AccountBootstrap, pipelineRoles, PipelineRolesInput, readAccountBootstrap, readEnvironment, readPipeline,
+} from './pipeline-section';
 import { checkStateAgainstAccounts, readState, stateWarnings } from './state-section';
-import { ResolvedAccount, ResolvedConfig, ResolvedRepository, ResolvedRole } from './types';
+import { ResolvedAccount, ResolvedConfig, ResolvedPipeline, ResolvedRepository, ResolvedRole, ResolvedState } from './types';
 
 export type { ConfigProblem } from './checker';
 
@@ -67,29 +72,8 @@ export function validateConfig(input: unknown, source = 'the configuration', bas
   const top = check.fields('', input, FIELDS.top, ['$schema']);
   if (top === undefined) throw new ConfigError(source, check.problems);
 
-  const workspaceText = top.workspace === undefined ? undefined : check.string('workspace', top.workspace);
-  const workspace = workspaceText === undefined ? undefined : parseWorkspace(workspaceText);
-  if (workspaceText !== undefined && workspace === undefined) {
-    check.fail('workspace', violation(workspaceText, RULES.workspace));
-  }
-  const workspaceUuid = top.workspaceUuid === undefined ? undefined : check.uuid('workspaceUuid', top.workspaceUuid);
-  const defaultAudience = workspaceUuid === undefined ? undefined : workspaceAudience(workspaceUuid);
-
-  const extraAudiences = check.strings('audiences', top.audiences, RULES.audience, { what: 'audiences' });
-  extraAudiences.forEach((audience, i) => {
-    if (audience === defaultAudience) check.fail(join('audiences', i), `${show(audience)} is the workspace audience, which is always accepted: remove it`);
-    if (audience.length > BITBUCKET_AUDIENCE_LENGTH) {
-      check.warnings.push(`audiences[${i}] is ${audience.length} characters; Bitbucket's custom audiences are at most ${BITBUCKET_AUDIENCE_LENGTH}`);
-    }
-  });
-  if (extraAudiences.length > BITBUCKET_CUSTOM_AUDIENCES) {
-    check.warnings.push(`audiences lists ${extraAudiences.length} custom audiences; Bitbucket allows at most ${BITBUCKET_CUSTOM_AUDIENCES}`);
-  }
-  const audiences = defaultAudience === undefined ? [] : [defaultAudience, ...extraAudiences.filter((a) => a !== defaultAudience)];
-  if (audiences.length > LIMITS.clientIds) {
-    check.fail('audiences', `${audiences.length} client IDs (the workspace audience and ${extraAudiences.length} custom ones) must be at most ${LIMITS.clientIds}, IAM's limit per OIDC provider`);
-  }
-
+  const { workspace, workspaceUuid } = readWorkspace(check, top);
+  const { audiences, extraAudiences } = readAudiences(check, top, workspaceUuid);
   const thumbprints = check.strings('thumbprints', top.thumbprints, RULES.thumbprint, {
     what: 'thumbprints', max: LIMITS.thumbprints, normalise: (t) => t.toLowerCase(),
   });
@@ -97,81 +81,11 @@ export function validateConfig(input: unknown, source = 'the configuration', bas
     'trustPolicyMaxSize', top.trustPolicyMaxSize, LIMITS.trustPolicySize, LIMITS.trustPolicySizeMax, LIMITS.trustPolicySize, 'characters',
   );
   const tags = check.tags('tags', top.tags);
-
   const state = readState(check, top.state, top.accounts);
-
   const pipeline = readPipeline(check, top.pipeline);
   const issuer = workspace === undefined ? undefined : bitbucketIssuer(workspace);
-  const accountItems = check.list('accounts', top.accounts, { min: 1, what: 'accounts' }) ?? [];
-  const accounts: ResolvedAccount[] = [];
-  const seenNames = new Map<string, number>();
-  const seenIds = new Map<string, number>();
-  accountItems.forEach((item, a) => {
-    const path = join('accounts', a);
-    const object = check.fields(path, item, FIELDS.account);
-    if (object === undefined) return;
-    const name = object.name === undefined ? undefined : check.string(join(path, 'name'), object.name, RULES.accountName);
-    if (name !== undefined) {
-      if (seenNames.has(name)) check.fail(join(path, 'name'), `${show(name)} is also the name of accounts[${seenNames.get(name)}]; account names must be unique (each names a stack)`);
-      else seenNames.set(name, a);
-    }
-    const accountId = object.accountId === undefined ? undefined : check.string(join(path, 'accountId'), object.accountId, RULES.accountId);
-    if (accountId !== undefined) {
-      if (seenIds.has(accountId)) {
-        check.fail(join(path, 'accountId'), `${show(accountId)} is also the account of accounts[${seenIds.get(accountId)}]; list each account once (two stacks would both manage its one provider)`);
-      } else seenIds.set(accountId, a);
-    }
-    const region = object.region === undefined ? undefined : check.string(join(path, 'region'), object.region, RULES.region);
-    const partition = partitionOfRegion(region ?? 'us-east-1');
-    const accountTags = check.tags(join(path, 'tags'), object.tags);
-
-    let providerArn = issuer !== undefined && accountId !== undefined ? oidcProviderArn(partition, accountId, issuer) : undefined;
-    const existing = check.optionalString(join(path, 'existingProviderArn'), object.existingProviderArn, RULES.oidcProviderArn);
-    if (existing !== undefined && issuer !== undefined && accountId !== undefined) {
-      const expected = oidcProviderArn(partition, accountId, issuer);
-      if (existing !== expected) {
-        check.fail(
-          join(path, 'existingProviderArn'),
-          `${show(existing)} must be the provider of issuer ${issuer.url} in account ${accountId}, i.e. ${JSON.stringify(expected)} (AWS names the provider after its issuer; a provider of another workspace or account cannot validate this workspace's tokens)`,
-        );
-      }
-      providerArn = existing;
-    }
-
-    const bootstrap = readAccountBootstrap(check, path, object, { partition, ...(accountId === undefined ? {} : { accountId }) }, pipeline);
-    if (pipeline === undefined && object.roles === undefined) {
-      check.fail(join(path, 'roles'), 'is required: without a "pipeline" section an account needs at least one role, e.g. [{"name": "bitbucket-deploy", "repositories": [...]}]');
-    }
-    const roleItems = object.roles === undefined ? [] : check.list(join(path, 'roles'), object.roles, { min: pipeline === undefined ? 1 : 0, what: 'roles' }) ?? [];
-    const roles: ResolvedRole[] = [];
-    const roleNames = new Map<string, number>();
-    roleItems.forEach((roleItem, r) => {
-      const role = readRole(check, join(join(path, 'roles'), r), roleItem, {
-        audiences, issuer, providerArn, trustPolicyMaxSize, baseDir, ...(bootstrap === undefined ? {} : { bootstrap }),
-      });
-      if (role === undefined) return;
-      const key = role.name.toLowerCase();
-      if (roleNames.has(key)) {
-        check.fail(join(join(join(path, 'roles'), r), 'name'), `${show(role.name)} is also the name of roles[${roleNames.get(key)}]; role names must be unique in an account (IAM ignores case)`);
-      } else roleNames.set(key, r);
-      roles.push(role);
-    });
-
-    if (name === undefined || accountId === undefined || region === undefined || providerArn === undefined || bootstrap === undefined) return;
-    let generated: ResolvedRole[] = [];
-    if (pipeline !== undefined && workspace !== undefined && issuer !== undefined && state !== undefined) {
-      generated = pipelineRoles({ pipeline, account: { name, accountId, partition, providerArn }, bootstrap, workspace, issuer, audiences, state });
-      for (const role of generated) {
-        const clash = roles.find((r) => r.name.toLowerCase() === role.name.toLowerCase());
-        if (clash !== undefined) check.fail(join(path, 'roles'), `${show(clash.name)} is also the name of the pipeline's ${role === generated[0] ? 'plan' : 'deploy'} role; rename one of them (IAM ignores case)`);
-      }
-    }
-    accounts.push({
-      name, accountId, region, partition, providerArn, reuseProvider: existing !== undefined, tags: accountTags,
-      workloadPath: bootstrap.workloadPath, boundary: bootstrap.boundary,
-      ...(bootstrap.deploymentEnvironment === undefined ? {} : { deploymentEnvironment: bootstrap.deploymentEnvironment }),
-      pipelineRoles: generated, roles,
-    });
+  const accounts = readAccounts(check, top.accounts, {
+    workspace, issuer, audiences, trustPolicyMaxSize, baseDir, pipeline, state,
   });
 
   if (state !== undefined) checkStateAgainstAccounts(check, state, accounts, pipeline);
@@ -192,9 +106,181 @@ export function validateConfig(input: unknown, source = 'the configuration', bas
   };
 }
 
+/** Reads `workspace` (the slug, or the issuer URL Bitbucket shows) and `workspaceUuid`. */
+function readWorkspace(check: Checker, top: JsonObject): { workspace?: string; workspaceUuid?: string } {
+  const workspaceText = top.workspace === undefined ? undefined : check.string('workspace', top.workspace);
+  const workspace = workspaceText === undefined ? undefined : parseWorkspace(workspaceText);
+  if (workspaceText !== undefined && workspace === undefined) {
+    check.fail('workspace', violation(workspaceText, BITBUCKET_RULES.workspace));
+  }
+  const workspaceUuid = top.workspaceUuid === undefined ? undefined : check.uuid('workspaceUuid', top.workspaceUuid);
+  return { ...(workspace === undefined ? {} : { workspace }), ...(workspaceUuid === undefined ? {} : { workspaceUuid }) };
+}
+
+/** The provider's client IDs: the workspace audience first, then the custom `audiences`, within Bitbucket's and IAM's limits. */
+function readAudiences(
+  check: Checker,
+  top: JsonObject,
+  workspaceUuid: string | undefined,
+): { audiences: string[]; extraAudiences: string[] } {
+  const defaultAudience = workspaceUuid === undefined ? undefined : workspaceAudience(workspaceUuid);
+  const extraAudiences = check.strings('audiences', top.audiences, RULES.audience, { what: 'audiences' });
+  extraAudiences.forEach((audience, i) => {
+    if (audience === defaultAudience) check.fail(join('audiences', i), `${show(audience)} is the workspace audience, which is always accepted: remove it`);
+    if (audience.length > BITBUCKET_AUDIENCE_LENGTH) {
+      check.warnings.push(`audiences[${i}] is ${audience.length} characters; Bitbucket's custom audiences are at most ${BITBUCKET_AUDIENCE_LENGTH}`);
+    }
+  });
+  if (extraAudiences.length > BITBUCKET_CUSTOM_AUDIENCES) {
+    check.warnings.push(`audiences lists ${extraAudiences.length} custom audiences; Bitbucket allows at most ${BITBUCKET_CUSTOM_AUDIENCES}`);
+  }
+  const audiences = defaultAudience === undefined ? [] : [defaultAudience, ...extraAudiences.filter((a) => a !== defaultAudience)];
+  if (audiences.length > LIMITS.clientIds) {
+    check.fail('audiences', `${audiences.length} client IDs (the workspace audience and ${extraAudiences.length} custom ones) must be at most ${LIMITS.clientIds}, IAM's limit per OIDC provider`);
+  }
+  return { audiences, extraAudiences };
+}
+
+/** What every account is read with: the workspace-wide settings, each undefined when it is invalid. */
+interface AccountsContext {
+  readonly workspace: string | undefined;
+  readonly issuer: BitbucketIssuer | undefined;
+  readonly audiences: string[];
+  readonly trustPolicyMaxSize: number;
+  readonly baseDir: string;
+  readonly pipeline: ResolvedPipeline | undefined;
+  readonly state: ResolvedState | undefined;
+}
+
+/** Reads `accounts`: at least one, names and account IDs unique; an account with any problem is left out. */
+function readAccounts(check: Checker, value: unknown, context: AccountsContext): ResolvedAccount[] {
+  const accounts: ResolvedAccount[] = [];
+  const seenNames = new Map<string, number>();
+  const seenIds = new Map<string, number>();
+  (check.list('accounts', value, { min: 1, what: 'accounts' }) ?? []).forEach((item, a) => {
+    const path = join('accounts', a);
+    const object = check.fields(path, item, FIELDS.account);
+    if (object === undefined) return;
+    const name = object.name === undefined ? undefined : check.string(join(path, 'name'), object.name, RULES.accountName);
+    if (name !== undefined) {
+      if (seenNames.has(name)) check.fail(join(path, 'name'), `${show(name)} is also the name of accounts[${seenNames.get(name)}]; account names must be unique (each names a stack)`);
+      else seenNames.set(name, a);
+    }
+    const accountId = object.accountId === undefined ? undefined : check.string(join(path, 'accountId'), object.accountId, RULES.accountId);
+    if (accountId !== undefined) {
+      if (seenIds.has(accountId)) {
+        check.fail(join(path, 'accountId'), `${show(accountId)} is also the account of accounts[${seenIds.get(accountId)}]; list each account once (two stacks would both manage its one provider)`);
+      } else seenIds.set(accountId, a);
+    }
+    const account = readAccount(check, path, object, { ...context, name, accountId });
+    if (account !== undefined) accounts.push(account);
+  });
+  return accounts;
+}
+
+/** One account's name and ID, as `readAccounts` read them. */
+interface AccountContext extends AccountsContext {
+  readonly name: string | undefined;
+  readonly accountId: string | undefined;
+}
+
+/** Reads the rest of one account: region, tags, provider, bootstrap settings, roles; adds the pipeline's roles. */
+function readAccount(check: Checker, path: string, object: JsonObject, context: AccountContext): ResolvedAccount | undefined {
+  const { name, accountId, issuer, pipeline } = context;
+  const region = object.region === undefined ? undefined : check.string(join(path, 'region'), object.region, RULES.region);
+  const partition = partitionOfRegion(region ?? 'us-east-1');
+  const accountTags = check.tags(join(path, 'tags'), object.tags);
+  const { providerArn, reuseProvider } = readProviderArn(check, path, object, { partition, accountId, issuer });
+  const bootstrap = readAccountBootstrap(check, path, object, { partition, ...(accountId === undefined ? {} : { accountId }) }, pipeline);
+  const roles = readRoles(check, path, object, { ...context, providerArn, ...(bootstrap === undefined ? {} : { bootstrap }) });
+
+  if (name === undefined || accountId === undefined || region === undefined || providerArn === undefined || bootstrap === undefined) {
+    return undefined;
+  }
+  const account = { name, accountId, partition, providerArn };
+  const generated = generatedPipelineRoles(check, path, roles, { ...context, account, bootstrap });
+  return {
+    name, accountId, region, partition, providerArn, reuseProvider, tags: accountTags,
+    workloadPath: bootstrap.workloadPath, boundary: bootstrap.boundary,
+    ...(bootstrap.deploymentEnvironment === undefined ? {} : { deploymentEnvironment: bootstrap.deploymentEnvironment }),
+    pipelineRoles: generated, roles,
+  };
+}
+
+/** The account's provider: the one AWS names after the issuer, or `existingProviderArn`, which must be that one. */
+function readProviderArn(
+  check: Checker,
+  path: string,
+  object: JsonObject,
+  account: { partition: string; accountId: string | undefined; issuer: BitbucketIssuer | undefined },
+): { providerArn: string | undefined; reuseProvider: boolean } {
+  const { partition, accountId, issuer } = account;
+  const expected = issuer !== undefined && accountId !== undefined ? oidcProviderArn(partition, accountId, issuer) : undefined;
+  const existing = check.optionalString(join(path, 'existingProviderArn'), object.existingProviderArn, RULES.oidcProviderArn);
+  if (existing === undefined) return { providerArn: expected, reuseProvider: false };
+  if (expected === undefined) return { providerArn: undefined, reuseProvider: true };
+  if (existing !== expected) {
+    check.fail(
+      join(path, 'existingProviderArn'),
+      `${show(existing)} must be the provider of issuer ${issuer!.url} in account ${accountId}, i.e. ${JSON.stringify(expected)} (AWS names the provider after its issuer; a provider of another workspace or account cannot validate this workspace's tokens)`,
+    );
+  }
+  return { providerArn: existing, reuseProvider: true };
+}
+
+/** Reads an account's `roles`: required without a `pipeline` section; names unique in the account, as IAM ignores case. */
+function readRoles(
+  check: Checker,
+  path: string,
+  object: JsonObject,
+  context: AccountContext & Omit<RoleContext, 'issuer' | 'audiences'>,
+): ResolvedRole[] {
+  const { pipeline } = context;
+  if (pipeline === undefined && object.roles === undefined) {
+    check.fail(join(path, 'roles'), 'is required: without a "pipeline" section an account needs at least one role, e.g. [{"name": "bitbucket-deploy", "repositories": [...]}]');
+  }
+  const rolesPath = join(path, 'roles');
+  const minRoles = pipeline === undefined ? 1 : 0;
+  const roleItems = object.roles === undefined ? [] : check.list(rolesPath, object.roles, { min: minRoles, what: 'roles' }) ?? [];
+  const roles: ResolvedRole[] = [];
+  const roleNames = new Map<string, number>();
+  roleItems.forEach((roleItem, r) => {
+    const role = readRole(check, join(rolesPath, r), roleItem, context);
+    if (role === undefined) return;
+    const key = role.name.toLowerCase();
+    if (roleNames.has(key)) {
+      check.fail(join(join(rolesPath, r), 'name'), `${show(role.name)} is also the name of roles[${roleNames.get(key)}]; role names must be unique in an account (IAM ignores case)`);
+    } else roleNames.set(key, r);
+    roles.push(role);
+  });
+  return roles;
+}
+
+/**
+ * The pipeline's plan and deploy roles of an account (none without a `pipeline` section); their names
+ * must differ from the account's own roles.
+ */
+function generatedPipelineRoles(
+  check: Checker,
+  path: string,
+  roles: readonly ResolvedRole[],
+  context: AccountsContext & { account: PipelineRolesInput['account']; bootstrap: AccountBootstrap },
+): ResolvedRole[] {
+  const { pipeline, workspace, issuer, audiences, state, account, bootstrap } = context;
+  if (pipeline === undefined || workspace === undefined || issuer === undefined || state === undefined) return [];
+  const generated = pipelineRoles({ pipeline, account, bootstrap, workspace, issuer, audiences, state });
+  for (const role of generated) {
+    const clash = roles.find((r) => r.name.toLowerCase() === role.name.toLowerCase());
+    if (clash === undefined) continue;
+    const which = role === generated[0] ? 'plan' : 'deploy';
+    check.fail(join(path, 'roles'), `${show(clash.name)} is also the name of the pipeline's ${which} role; rename one of them (IAM ignores case)`);
+  }
+  return generated;
+}
+
 interface RoleContext {
   readonly audiences: string[];
-  readonly issuer: ReturnType<typeof bitbucketIssuer> | undefined;
+  readonly issuer: BitbucketIssuer | undefined;
   readonly providerArn: string | undefined;
   readonly trustPolicyMaxSize: number;
   readonly baseDir: string;
@@ -264,17 +350,11 @@ function readRole(check: Checker, path: string, value: unknown, context: RoleCon
   if (name === undefined || check.problems.length > problemsBefore || context.issuer === undefined || context.providerArn === undefined || roleAudiences.length === 0) {
     return undefined;
   }
-  const trustPolicy = bitbucketTrustPolicy({
+  const { document: trustPolicy, sizeProblem } = roleTrustPolicy({
     providerArn: context.providerArn, issuer: context.issuer, audiences: roleAudiences, repositories, allowAllRepositories, sourceIpCidrs,
+    maxSize: context.trustPolicyMaxSize,
   });
-  const size = policySize(trustPolicy);
-  if (size > context.trustPolicyMaxSize) {
-    check.fail(
-      join(path, 'repositories'),
-      `the trust policy would be ${size} characters, which must be at most ${context.trustPolicyMaxSize} (the role trust policy quota, whitespace excluded); split the role, list fewer repositories or environments, or raise trustPolicyMaxSize after AWS raised the quota`,
-    );
-    return undefined;
-  }
+  if (sizeProblem !== undefined) return check.fail(join(path, 'repositories'), sizeProblem);
   return {
     name, repositories, allowAllRepositories, audiences: roleAudiences, sourceIpCidrs, managedPolicyArns, inlinePolicies,
     maxSessionDurationSeconds, path: rolePath, tags, trustPolicy, suppressions,
@@ -342,7 +422,7 @@ function readInlinePolicies(check: Checker, path: string, value: unknown, baseDi
     }
     const document = typeof entry === 'string' ? readPolicyFile(check, entryPath, entry, baseDir) : entry;
     if (document === undefined) continue;
-    const read = readPolicyDocument(entryPath, document, report);
+    const read = readPolicyDocument(entryPath, document, report, unknownField);
     if (read !== undefined) policies[name] = read;
   }
   const sizeProblem = inlinePoliciesSizeProblem(policies);

@@ -5,9 +5,9 @@
 import { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { BitbucketIssuer, bitbucketIssuer, oidcProviderArn, workspaceAudience } from '../bitbucket/protocol';
+import { BITBUCKET_RULES, BitbucketIssuer, bitbucketIssuer, oidcProviderArn, workspaceAudience } from '../bitbucket/protocol';
 import { checkValue, LIMITS, RULES } from '../iam/rules';
-import { escapeLiterals, literal } from './template-literal';
+import { checkResolved, escapeLiterals, literal } from './template-literal';
 
 /** What a role needs to know of the workspace's OIDC provider. */
 export interface IBitbucketOidcProvider {
@@ -90,10 +90,10 @@ function assertValid(problems: (string | undefined)[]): void {
 
 function checkWorkspace(props: BitbucketWorkspaceProps, audiences: readonly string[]): (string | undefined)[] {
   return [
-    Token.isUnresolved(props.workspace) ? undefined : checkValue('workspace', props.workspace, RULES.workspace),
-    Token.isUnresolved(props.workspaceUuid) ? undefined : checkValue('workspaceUuid', props.workspaceUuid, RULES.uuid),
+    ...checkResolved('workspace', props.workspace, BITBUCKET_RULES.workspace),
+    ...checkResolved('workspaceUuid', props.workspaceUuid, BITBUCKET_RULES.uuid),
     audiences.length > LIMITS.clientIds ? `audiences: ${audiences.length} client IDs must be at most ${LIMITS.clientIds}` : undefined,
-    ...audiences.filter((a) => !Token.isUnresolved(a)).map((a, i) => checkValue(`audiences[${i}]`, a, RULES.audience)),
+    ...audiences.flatMap((a, i) => checkResolved(`audiences[${i}]`, a, RULES.audience)),
   ];
 }
 
@@ -149,7 +149,7 @@ export class BitbucketOidcProvider extends Construct implements IBitbucketOidcPr
       ...checkWorkspace(props, this.audiences),
       thumbprints.length > LIMITS.thumbprints ? `thumbprints: ${thumbprints.length} must be at most ${LIMITS.thumbprints}` : undefined,
       ...thumbprints.map((t, i) => checkValue(`thumbprints[${i}]`, t, RULES.thumbprint)),
-      accountId === undefined || Token.isUnresolved(accountId) ? undefined : checkValue('accountId', accountId, RULES.accountId),
+      ...(accountId === undefined ? [] : checkResolved('accountId', accountId, RULES.accountId)),
     ]);
     this.resource = new IamOpenidConnectProvider(this, 'provider', {
       url: this.issuer.url,

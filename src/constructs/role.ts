@@ -8,11 +8,11 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { PolicyDocument, policySize } from '../iam/policy';
+import { PolicyDocument } from '../iam/policy';
 import { IBitbucketOidcProvider } from './provider';
 import { checkValue, LIMITS, RULES } from '../iam/rules';
-import { escapeDirectives, escapeLiterals, escapeTemplate, literal } from './template-literal';
-import { BitbucketTrustScope, bitbucketTrustPolicy } from '../bitbucket/trust-policy';
+import { checkResolved, escapeDirectives, escapeLiterals, escapeTemplate, literal } from './template-literal';
+import { BitbucketTrustScope, roleTrustPolicy } from '../bitbucket/trust-policy';
 
 /** Which pipelines may assume the role. */
 export interface BitbucketRoleTrust extends BitbucketTrustScope {
@@ -108,28 +108,30 @@ export class BitbucketPipelinesRole extends Construct {
       managedPolicyArns = [], inlinePolicies = {}, tags, trustPolicyMaxSize = LIMITS.trustPolicySize,
     } = role;
 
-    this.trustPolicy = bitbucketTrustPolicy({ providerArn: provider.arn, issuer: provider.issuer, audiences, ...scopeOptions });
+    const trustPolicy = roleTrustPolicy({
+      providerArn: provider.arn, issuer: provider.issuer, audiences, ...scopeOptions, maxSize: trustPolicyMaxSize,
+    });
+    this.trustPolicy = trustPolicy.document;
     const assumeRolePolicy = renderPolicy(this.trustPolicy);
     const problems = [
-      Token.isUnresolved(name) ? undefined : checkValue('role.name', name, RULES.roleName),
+      ...checkResolved('role.name', name, RULES.roleName),
       checkValue('role.path', path, RULES.rolePath),
       description === undefined ? undefined : checkValue('role.description', description, RULES.description),
       Number.isInteger(maxSessionDurationSeconds) && maxSessionDurationSeconds >= LIMITS.minSessionDuration && maxSessionDurationSeconds <= LIMITS.maxSessionDuration
         ? undefined
         : `role.maxSessionDurationSeconds: ${maxSessionDurationSeconds} must be a whole number of seconds from ${LIMITS.minSessionDuration} to ${LIMITS.maxSessionDuration}, e.g. 3600`,
-      permissionsBoundaryArn === undefined || Token.isUnresolved(permissionsBoundaryArn)
-        ? undefined
-        : checkValue('role.permissionsBoundaryArn', permissionsBoundaryArn, RULES.managedPolicyArn),
-      ...managedPolicyArns.filter((arn) => !Token.isUnresolved(arn)).map((arn, i) => checkValue(`role.managedPolicyArns[${i}]`, arn, RULES.managedPolicyArn)),
+      ...(permissionsBoundaryArn === undefined
+        ? []
+        : checkResolved('role.permissionsBoundaryArn', permissionsBoundaryArn, RULES.managedPolicyArn)),
+      ...managedPolicyArns.flatMap((arn, i) => checkResolved(`role.managedPolicyArns[${i}]`, arn, RULES.managedPolicyArn)),
       managedPolicyArns.length > LIMITS.managedPoliciesPerRole
         ? `role.managedPolicyArns: ${managedPolicyArns.length} policies must be at most ${LIMITS.managedPoliciesPerRole} (the most AWS allows per role)`
         : undefined,
       new Set(managedPolicyArns).size === managedPolicyArns.length ? undefined : 'role.managedPolicyArns: each ARN must appear once',
       ...Object.keys(inlinePolicies).map((policyName) => checkValue('role.inlinePolicies', policyName, RULES.policyName)),
       ...audiences.filter((a) => !provider.audiences.includes(a)).map((a) => `trust.audiences: ${JSON.stringify(a)} must be one of the provider's client IDs ${JSON.stringify(provider.audiences)}`),
-      Token.isUnresolved(assumeRolePolicy) || policySize(this.trustPolicy) <= trustPolicyMaxSize
-        ? undefined
-        : `trust policy: ${policySize(this.trustPolicy)} characters must be at most ${trustPolicyMaxSize} (the account's role trust policy quota); split the role or scope it to fewer repositories and environments`,
+      // A token (a provider ARN known at apply time) has a length of its own, not the policy's.
+      Token.isUnresolved(assumeRolePolicy) ? undefined : trustPolicy.sizeProblem,
     ].filter((p): p is string => p !== undefined);
     if (problems.length > 0) throw new Error(`Invalid role ${JSON.stringify(name)}:\n  - ${problems.join('\n  - ')}`);
 

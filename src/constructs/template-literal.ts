@@ -7,6 +7,10 @@
  * @see https://developer.hashicorp.com/terraform/language/expressions/strings#escape-sequences
  */
 import { Token } from 'cdktf';
+import { valuesCheck } from '../iam/rules';
+
+/** The constructs' value check: every rule's message for a prop, none while the prop is a token. */
+export const checkResolved = valuesCheck(Token.isUnresolved);
 
 /** `${` -> `$${` and `%{` -> `%%{`: the text Terraform reads back as exactly `text`. */
 export function escapeTemplate(text: string): string {

@@ -32,7 +32,7 @@ Options:
                            default: the ${TOKEN_ENV_VAR} environment variable
       --role <name>        check only this role (repeatable), in every account that has it
       --account <name>     check only the roles of this account (repeatable)
-      --json               print a machine-readable report (see docs/pipeline-and-doctor.md)
+      --json               print a machine-readable report (see docs/doctor.md)
       --verify-signature   verify the RS256 signature against the workspace's published keys
                            (the issuer's openid-configuration jwks_uri, else <issuer>/keys.json)
       --jwks-url <url>     verify against the JWKS at this URL instead (implies --verify-signature)

@@ -5,8 +5,8 @@
  * Pure: no I/O, the clock is an input.
  */
 import { BITBUCKET_ISSUER_HOST, bracedUuid, normaliseUuid } from '../bitbucket/protocol';
-import { ResolvedAccount, ResolvedConfig } from '../config/types';
-import { AssumeRoleRequest, ConditionOutcome, evaluateTrustPolicy } from '../iam/evaluate';
+import { ResolvedAccount, ResolvedConfig, ResolvedRole } from '../config/types';
+import { AssumeRoleRequest, ConditionOutcome, Decision, evaluateTrustPolicy, StatementOutcome } from '../iam/evaluate';
 import { asList } from '../iam/policy';
 import { assumeRoleRequest, BitbucketTokenClaims } from '../bitbucket/token';
 import { audienceOrigin, conditionHint, Labels, labelled, oneOf } from './hints';
@@ -121,107 +121,167 @@ const CLOCK_SKEW_SECONDS = 300;
 
 /** Analyses a token against the selected roles of a configuration. */
 export function explainToken(input: ExplainInput): DoctorReport {
-  const { token, config, now } = input;
+  const { token, config } = input;
   const { claims } = token;
   const labels = collectLabels(input);
   const subject = parseSubject(claims.sub);
-
-  const checks: TokenCheck[] = [
-    issuerCheck(claims.iss, config),
-    audienceCheck(claims.aud, config, reusedProviders(input.roles)),
-    expiryCheck(claims, now),
-    signatureCheck(token.header, input.signature),
-    ...workspaceCheck(claims, config),
-  ];
-  const tokenFailures: Failure[] = checks
-    .filter((c) => c.status === 'fail')
-    .map((c) => ({ check: c.check, expected: asList(c.expected as string | string[] | undefined), actual: actualOf(c.actual), hint: c.message }));
-
+  const checks = tokenChecks(input);
   const issuerMatches = checks[0].status === 'pass';
-  // With a foreign issuer AWS stops at "No OpenIDConnect provider found"; evaluating the policy as if
-  // the issuer matched still shows what else would fail, so one run finds every problem.
-  const policyClaims: BitbucketTokenClaims = issuerMatches ? claims : { ...claims, iss: config.issuer.url };
-
-  const roles = input.roles.map(({ account, role, arn }): RoleReport => {
-    const request = assumeRoleRequest(policyClaims, {
-      partition: account.partition,
-      accountId: account.accountId,
-      ...(input.sourceIp === undefined ? {} : { sourceIp: input.sourceIp }),
-    });
-    const decision = evaluateTrustPolicy(role.trustPolicy, request);
-    const failures: Failure[] = [];
-    const caveats: string[] = [];
-    let policyAllows = decision.decision === 'ALLOW';
-    // aws:SourceIp is the caller's address: unknown here unless --source-ip is given, so such a
-    // condition is neither met nor failed; its networks are reported once, as a caveat.
-    const unknownIp = (c: ConditionOutcome): boolean => input.sourceIp === undefined && c.key === 'aws:SourceIp' && c.actual === undefined;
-    const unknownIpCidrs = new Set(decision.statements.flatMap((s) => s.conditions.filter(unknownIp).flatMap((c) => c.expected)));
-
-    if (decision.reason === 'explicit-deny') {
-      for (const s of decision.statements.filter((st) => st.applies && st.effect === 'Deny')) {
-        failures.push({ check: 'explicit-deny', expected: [], actual: null, hint: `statement ${s.sid ?? s.index} of the trust policy denies this token explicitly` });
-      }
-    } else if (decision.reason === 'implicit-deny') {
-      const statementFailures: Failure[] = [];
-      let allowedButForUnknownIp = false;
-      for (const s of decision.statements.filter((st) => st.effect === 'Allow')) {
-        const failed = s.conditions.filter((c) => !c.matched && !unknownIp(c));
-        if (s.principalMatched && s.actionMatched && failed.length === 0) {
-          allowedButForUnknownIp = true;
-          continue;
-        }
-        const statement = role.trustPolicy.Statement[s.index];
-        if (!s.principalMatched) statementFailures.push(principalFailure(asList(federatedOf(statement.Principal)), request));
-        if (!s.actionMatched) {
-          statementFailures.push({ check: 'action', expected: asList(statement.Action), actual: request.action, hint: `the statement does not allow ${request.action}` });
-        }
-        for (const c of failed) {
-          statementFailures.push({
-            check: 'condition', operator: c.operator, key: c.key, expected: c.expected, actual: actualOf(c.actual),
-            hint: conditionHint(c, { subject, sub: claims.sub, role, labels }),
-          });
-        }
-      }
-      if (allowedButForUnknownIp) policyAllows = true;
-      else failures.push(...statementFailures);
-    }
-    const allowed = tokenFailures.length === 0 && policyAllows && failures.length === 0;
-    if (unknownIpCidrs.size > 0) {
-      const networks = oneOf([...unknownIpCidrs]);
-      caveats.push(
-        allowed
-          ? `only when the call comes from ${networks}: AWS checks aws:SourceIp, which the doctor cannot see (pass --source-ip to check an address)`
-          : `it also admits only calls from ${networks} (aws:SourceIp, which the doctor cannot see; pass --source-ip to check an address)`,
-      );
-    }
-    if (account.reuseProvider && allowed) {
-      caveats.push("only if the account's reused provider lists the token's audience among its client IDs, which the doctor cannot see (see the audience check)");
-    }
-    return {
-      account: account.name,
-      accountId: account.accountId,
-      role: role.name,
-      arn,
-      decision: allowed ? 'ALLOW' : 'DENY',
-      trustPolicy: {
-        decision: decision.decision,
-        reason: decision.reason,
-        issuerSubstituted: !issuerMatches,
-        conditions: decision.statements.flatMap((s) =>
-          s.conditions.map((c) => ({ statement: s.index, operator: c.operator, key: c.key, expected: c.expected, actual: actualOf(c.actual), matched: c.matched })),
-        ),
-      },
-      failures: [...tokenFailures, ...failures],
-      caveats,
-    };
-  });
-
+  const context: RoleContext = {
+    // With a foreign issuer AWS stops at "No OpenIDConnect provider found"; evaluating the policy as if
+    // the issuer matched still shows what else would fail, so one run finds every problem.
+    policyClaims: issuerMatches ? claims : { ...claims, iss: config.issuer.url },
+    issuerMatches,
+    tokenFailures: tokenCheckFailures(checks),
+    subject,
+    labels,
+    ...(input.sourceIp === undefined ? {} : { sourceIp: input.sourceIp }),
+  };
+  const roles = input.roles.map((selected) => explainRole(selected, context));
   return {
     token: { header: token.header, claims, subject: describeSubject(subject, labels) },
     checks,
     roles,
     allowed: roles.filter((r) => r.decision === 'ALLOW').map((r) => `${r.account}/${r.role}`),
   };
+}
+
+/** What AWS checks on the token before any trust policy; the issuer check comes first. */
+function tokenChecks(input: ExplainInput): TokenCheck[] {
+  const { token, config, now } = input;
+  return [
+    issuerCheck(token.claims.iss, config),
+    audienceCheck(token.claims.aud, config, reusedProviders(input.roles)),
+    expiryCheck(token.claims, now),
+    signatureCheck(token.header, input.signature),
+    ...workspaceCheck(token.claims, config),
+  ];
+}
+
+/** The failed token checks, as failures of every role. */
+function tokenCheckFailures(checks: readonly TokenCheck[]): Failure[] {
+  return checks
+    .filter((c) => c.status === 'fail')
+    .map((c) => ({
+      check: c.check, expected: asList(c.expected as string | string[] | undefined), actual: actualOf(c.actual), hint: c.message,
+    }));
+}
+
+/** What every role's verdict shares: the token as evaluated, and what the token checks found. */
+interface RoleContext {
+  /** The claims the trust policies are evaluated with (the provider's issuer, when the token's differs). */
+  readonly policyClaims: BitbucketTokenClaims;
+  readonly issuerMatches: boolean;
+  readonly tokenFailures: readonly Failure[];
+  readonly subject: ParsedSubject;
+  readonly labels: Labels;
+  readonly sourceIp?: string;
+}
+
+/** The verdict for one role: its trust policy evaluated, why it refuses, and what the doctor cannot see. */
+function explainRole({ account, role, arn }: AccountRole, context: RoleContext): RoleReport {
+  const request = assumeRoleRequest(context.policyClaims, {
+    partition: account.partition,
+    accountId: account.accountId,
+    ...(context.sourceIp === undefined ? {} : { sourceIp: context.sourceIp }),
+  });
+  const decision = evaluateTrustPolicy(role.trustPolicy, request);
+  // aws:SourceIp is the caller's address: unknown here unless --source-ip is given, so such a
+  // condition is neither met nor failed; its networks are reported once, as a caveat.
+  const unknownIp = (c: ConditionOutcome): boolean => context.sourceIp === undefined && c.key === 'aws:SourceIp' && c.actual === undefined;
+  const { policyAllows, failures } = trustPolicyFailures(decision, { role, request, unknownIp, context });
+  const allowed = context.tokenFailures.length === 0 && policyAllows && failures.length === 0;
+  const unknownIpCidrs = [...new Set(decision.statements.flatMap((s) => s.conditions.filter(unknownIp).flatMap((c) => c.expected)))];
+  return {
+    account: account.name,
+    accountId: account.accountId,
+    role: role.name,
+    arn,
+    decision: allowed ? 'ALLOW' : 'DENY',
+    trustPolicy: trustPolicyReport(decision, context.issuerMatches),
+    failures: [...context.tokenFailures, ...failures],
+    caveats: roleCaveats(allowed, unknownIpCidrs, account.reuseProvider),
+  };
+}
+
+/** What a denial is read with: the role, the request, and which conditions the doctor cannot decide. */
+interface DenialContext {
+  readonly role: ResolvedRole;
+  readonly request: AssumeRoleRequest;
+  readonly unknownIp: (c: ConditionOutcome) => boolean;
+  readonly context: RoleContext;
+}
+
+/**
+ * Why the trust policy refuses the token: each explicit denial, or for an implicit one what every Allow
+ * statement misses. A statement that misses only an unknown source address counts as allowing.
+ */
+function trustPolicyFailures(decision: Decision, denial: DenialContext): { policyAllows: boolean; failures: Failure[] } {
+  if (decision.reason === 'explicit-deny') {
+    const failures = decision.statements.filter((st) => st.applies && st.effect === 'Deny').map((s): Failure => ({
+      check: 'explicit-deny',
+      expected: [],
+      actual: null,
+      hint: `statement ${s.sid ?? s.index} of the trust policy denies this token explicitly`,
+    }));
+    return { policyAllows: false, failures };
+  }
+  if (decision.reason !== 'implicit-deny') return { policyAllows: decision.decision === 'ALLOW', failures: [] };
+  const allows = decision.statements.filter((st) => st.effect === 'Allow');
+  const allowedButForUnknownIp = allows.some(
+    (s) => s.principalMatched && s.actionMatched && s.conditions.every((c) => c.matched || denial.unknownIp(c)),
+  );
+  if (allowedButForUnknownIp) return { policyAllows: true, failures: [] };
+  return { policyAllows: false, failures: allows.flatMap((s) => statementFailures(s, denial)) };
+}
+
+/** What one Allow statement misses: its principal, its action, each failed condition with a hint. */
+function statementFailures(outcome: StatementOutcome, { role, request, unknownIp, context }: DenialContext): Failure[] {
+  const statement = role.trustPolicy.Statement[outcome.index];
+  const failures: Failure[] = [];
+  if (!outcome.principalMatched) failures.push(principalFailure(asList(federatedOf(statement.Principal)), request));
+  if (!outcome.actionMatched) {
+    const hint = `the statement does not allow ${request.action}`;
+    failures.push({ check: 'action', expected: asList(statement.Action), actual: request.action, hint });
+  }
+  for (const c of outcome.conditions.filter((condition) => !condition.matched && !unknownIp(condition))) {
+    failures.push({
+      check: 'condition', operator: c.operator, key: c.key, expected: c.expected, actual: actualOf(c.actual),
+      hint: conditionHint(c, { subject: context.subject, sub: context.policyClaims.sub, role, labels: context.labels }),
+    });
+  }
+  return failures;
+}
+
+/** The trust policy's own decision, with every condition as evaluated. */
+function trustPolicyReport(decision: Decision, issuerMatches: boolean): RoleReport['trustPolicy'] {
+  return {
+    decision: decision.decision,
+    reason: decision.reason,
+    issuerSubstituted: !issuerMatches,
+    conditions: decision.statements.flatMap((s) =>
+      s.conditions.map((c) => ({
+        statement: s.index, operator: c.operator, key: c.key, expected: c.expected, actual: actualOf(c.actual), matched: c.matched,
+      })),
+    ),
+  };
+}
+
+/** What the doctor cannot see: the caller's address, and a reused provider's client IDs. */
+function roleCaveats(allowed: boolean, unknownIpCidrs: readonly string[], reuseProvider: boolean): string[] {
+  const caveats: string[] = [];
+  if (unknownIpCidrs.length > 0) {
+    const networks = oneOf(unknownIpCidrs);
+    caveats.push(
+      allowed
+        ? `only when the call comes from ${networks}: AWS checks aws:SourceIp, which the doctor cannot see (pass --source-ip to check an address)`
+        : `it also admits only calls from ${networks} (aws:SourceIp, which the doctor cannot see; pass --source-ip to check an address)`,
+    );
+  }
+  if (reuseProvider && allowed) {
+    caveats.push("only if the account's reused provider lists the token's audience among its client IDs, which the doctor cannot see (see the audience check)");
+  }
+  return caveats;
 }
 
 function actualOf(value: string | readonly string[] | number | null | undefined): string | string[] | null {

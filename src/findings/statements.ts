@@ -26,16 +26,8 @@ export interface StatementView {
   readonly conditionKeys: readonly string[];
 }
 
-type AnyStatement = PolicyStatement & {
-  readonly Action?: string | string[];
-  readonly NotAction?: string | string[];
-  readonly Resource?: string | string[];
-  readonly NotResource?: string | string[];
-};
-
 /** Reads one statement. */
-export function viewStatement(policy: string, index: number, statement: PolicyStatement): StatementView {
-  const s = statement as AnyStatement;
+export function viewStatement(policy: string, index: number, s: PolicyStatement): StatementView {
   return {
     policy,
     index,

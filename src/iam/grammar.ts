@@ -7,10 +7,18 @@
  * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
  */
 import { Conditions, isConditionOperator, LEGACY_POLICY_VERSION, PolicyDocument, POLICY_VERSION, PolicyStatement, policySize } from './policy';
-import { join, LIMITS, quote, RULES, unknownField, violation } from './rules';
+import { join, LIMITS, quote, RULES, violation } from './rules';
 
 /** Receives one problem: where it is and what is wrong (the message does not repeat the path). */
 export type ReportProblem = (path: string, message: string) => void;
+
+/**
+ * Phrases a field the grammar does not know, given the fields it does; the config reader passes its
+ * `unknownField`, which also guesses the field that was meant.
+ */
+export type UnknownFieldMessage = (key: string, known: readonly string[]) => string;
+
+const listKnownFields: UnknownFieldMessage = (_key, known) => `unknown field (known fields: ${known.join(', ')})`;
 
 /** The fields of a policy document and of a statement, in the order AWS writes them. */
 export const DOCUMENT_FIELDS = ['Version', 'Id', 'Statement'] as const;
@@ -113,7 +121,12 @@ function readCondition(path: string, value: unknown, report: ReportProblem): Con
   return ok ? (condition as Conditions) : undefined;
 }
 
-function readStatement(path: string, value: unknown, report: ReportProblem): PolicyStatement | undefined {
+function readStatement(
+  path: string,
+  value: unknown,
+  report: ReportProblem,
+  unknownField: UnknownFieldMessage,
+): PolicyStatement | undefined {
   if (!isObject(value)) {
     report(path, `${quote(value)} must be a statement object, e.g. ${EXAMPLE_STATEMENT}`);
     return undefined;
@@ -172,7 +185,12 @@ function variableSites(statement: PolicyStatement): string[] {
  * list), reporting every problem. Returns the typed document, with `Statement` always a list, or
  * undefined when anything is wrong.
  */
-export function readPolicyDocument(path: string, value: unknown, report: ReportProblem): PolicyDocument | undefined {
+export function readPolicyDocument(
+  path: string,
+  value: unknown,
+  report: ReportProblem,
+  unknownField: UnknownFieldMessage = listKnownFields,
+): PolicyDocument | undefined {
   const example = `{"Version": "${POLICY_VERSION}", "Statement": [${EXAMPLE_STATEMENT}]}`;
   if (!isObject(value)) {
     report(path, `${quote(value)} must be an IAM policy document, e.g. ${example}`);
@@ -201,7 +219,7 @@ export function readPolicyDocument(path: string, value: unknown, report: ReportP
   const statements: PolicyStatement[] = [];
   const sids = new Map<string, string>();
   for (const item of items) {
-    const statement = readStatement(item.path, item.value, fail);
+    const statement = readStatement(item.path, item.value, fail, unknownField);
     if (statement === undefined) continue;
     if (statement.Sid !== undefined && statement.Sid !== '') {
       const first = sids.get(statement.Sid);

@@ -172,3 +172,13 @@ export function asList(value: string | readonly string[] | undefined): string[] 
 export function policySize(document: PolicyDocument): number {
   return JSON.stringify(document).replace(/\s/g, '').length;
 }
+
+/**
+ * The one policy size check: undefined when `document` is at most `limit` characters (whitespace not
+ * counted), otherwise `<name> is <size> characters (whitespace not counted) and must be at most
+ * <limit>` followed by `why` (the quota, and how to get under it).
+ */
+export function policySizeProblem(name: string, document: PolicyDocument, limit: number, why: string): string | undefined {
+  const size = policySize(document);
+  return size > limit ? `${name} is ${size} characters (whitespace not counted) and must be at most ${limit}${why}` : undefined;
+}

@@ -1,5 +1,6 @@
 /**
- * The value rules of AWS, IAM and Bitbucket that this project checks before synthesis. Each rule has
+ * The value rules of AWS and IAM that this project checks before synthesis (Bitbucket's own rules,
+ * the workspace slug and the UUID, are `BITBUCKET_RULES` in `src/bitbucket/protocol.ts`). Each rule has
  * a test, the rule in words and a valid example, so the config validator and the constructs report
  * the same message for the same mistake.
  */
@@ -15,7 +16,8 @@ export interface ValueRule {
   readonly regex?: RegExp;
 }
 
-function pattern(regex: RegExp, rule: string, example: string): ValueRule {
+/** A rule that is a regular expression. */
+export function patternRule(regex: RegExp, rule: string, example: string): ValueRule {
   return { test: (value) => regex.test(value), rule, example, regex };
 }
 
@@ -23,38 +25,27 @@ function pattern(regex: RegExp, rule: string, example: string): ValueRule {
 const IAM_NAME_CHARS = "A-Z a-z 0-9 + = , . @ _ -";
 
 export const RULES = {
-  workspace: pattern(
-    /^[a-z0-9][a-z0-9_-]{0,61}$/,
-    'be the workspace ID (slug) as in bitbucket.org/<workspace>: lower-case letters, digits, - and _, or the issuer URL from Repository settings > OpenID Connect',
-    'acme',
-  ),
-  uuid: pattern(
-    // Braces in pairs only: normaliseUuid strips `{...}`, so a lone brace must fail here, not later.
-    /^(?=\{.*\}$|[^{}]*$)\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$/,
-    'be a UUID (braces and upper case are accepted)',
-    '{1de489be-2f5a-4ee0-9f8a-5d0c0b3b7c11}',
-  ),
-  accountId: pattern(/^\d{12}$/, 'be a 12-digit AWS account ID (as a string, to keep leading zeros)', '123456789012'),
-  region: pattern(/^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/, 'be an AWS region code', 'eu-west-1'),
-  accountName: pattern(
+  accountId: patternRule(/^\d{12}$/, 'be a 12-digit AWS account ID (as a string, to keep leading zeros)', '123456789012'),
+  region: patternRule(/^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/, 'be an AWS region code', 'eu-west-1'),
+  accountName: patternRule(
     /^[a-z0-9][a-z0-9_-]{0,47}$/,
     'be 1-48 characters of lower-case letters, digits, - and _, starting with a letter or digit (it names the stack and its state key)',
     'production',
   ),
-  roleName: pattern(/^[A-Za-z0-9+=,.@_-]{1,64}$/, `be 1-64 characters of ${IAM_NAME_CHARS}`, 'bitbucket-deploy'),
-  policyName: pattern(/^[A-Za-z0-9+=,.@_-]{1,128}$/, `be 1-128 characters of ${IAM_NAME_CHARS}`, 'read-artifacts'),
+  roleName: patternRule(/^[A-Za-z0-9+=,.@_-]{1,64}$/, `be 1-64 characters of ${IAM_NAME_CHARS}`, 'bitbucket-deploy'),
+  policyName: patternRule(/^[A-Za-z0-9+=,.@_-]{1,128}$/, `be 1-128 characters of ${IAM_NAME_CHARS}`, 'read-artifacts'),
   rolePath: {
     test: (value: string) => value.length <= 512 && /^\/([\x21-\x7E]*\/)?$/.test(value) && !value.includes('//'),
     rule: 'start and end with /, have no empty segment, and be at most 512 printable ASCII characters',
     example: '/bitbucket/',
   } satisfies ValueRule,
-  description: pattern(
+  description: patternRule(
     /^[\t\n\r\x20-\x7E\xA1-\xFF]{0,1000}$/,
     'be at most 1000 characters of printable Latin-1 text',
     'Deploys the infra repository',
   ),
-  audience: pattern(/^[\x21-\x7E]{1,255}$/, 'be 1-255 printable characters without spaces (IAM client ID rule)', 'ari:cloud:bitbucket::workspace/8a1f1c70-0c1e-4f7b-9c53-6f2d2a1b3c4d'),
-  thumbprint: pattern(/^[0-9a-fA-F]{40}$/, 'be 40 hexadecimal characters (a SHA-1 certificate thumbprint)', '9e99a48a9960b14926bb7f3b02e22da2b0ab7280'),
+  audience: patternRule(/^[\x21-\x7E]{1,255}$/, 'be 1-255 printable characters without spaces (IAM client ID rule)', 'ari:cloud:bitbucket::workspace/8a1f1c70-0c1e-4f7b-9c53-6f2d2a1b3c4d'),
+  thumbprint: patternRule(/^[0-9a-fA-F]{40}$/, 'be 40 hexadecimal characters (a SHA-1 certificate thumbprint)', '9e99a48a9960b14926bb7f3b02e22da2b0ab7280'),
   cidr: {
     test: (value: string) => {
       const [address, bits, extra] = value.split('/');
@@ -65,39 +56,39 @@ export const RULES = {
     rule: 'be an IPv4 or IPv6 CIDR block',
     example: '34.199.54.113/32',
   } satisfies ValueRule,
-  managedPolicyArn: pattern(
+  managedPolicyArn: patternRule(
     /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/([\x21-\x7E]*\/)?[A-Za-z0-9+=,.@_-]{1,128}$/,
     'be an IAM managed policy ARN',
     'arn:aws:iam::aws:policy/ReadOnlyAccess',
   ),
-  oidcProviderArn: pattern(
+  oidcProviderArn: patternRule(
     /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/.+$/,
     'be an IAM OIDC provider ARN',
     'arn:aws:iam::123456789012:oidc-provider/api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc',
   ),
-  bucket: pattern(
+  bucket: patternRule(
     /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
     'be an S3 bucket name: 3-63 characters of lower-case letters, digits, . and -, starting and ending with a letter or digit',
     'acme-terraform-state',
   ),
-  keyPrefix: pattern(
+  keyPrefix: patternRule(
     /^(?!\/)(?!.*\/\/)[A-Za-z0-9!_.*'()\/-]{1,512}(?<!\/)$/,
     'be an S3 key prefix: letters, digits and !_.*\'()-/, without a leading or trailing /',
     'bitbucket-oidc',
   ),
-  tagKey: pattern(
+  tagKey: patternRule(
     /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u,
     'be 1-128 letters, digits, spaces or _.:/=+-@, not starting with aws:',
     'team',
   ),
-  tagValue: pattern(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u, 'be at most 256 letters, digits, spaces or _.:/=+-@', 'platform'),
-  action: pattern(/^(\*|[a-zA-Z0-9-]+:[a-zA-Z0-9*?]+)$/, 'be an IAM action as service:Action (wildcards * and ? allowed)', 's3:GetObject'),
-  resource: pattern(
+  tagValue: patternRule(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u, 'be at most 256 letters, digits, spaces or _.:/=+-@', 'platform'),
+  action: patternRule(/^(\*|[a-zA-Z0-9-]+:[a-zA-Z0-9*?]+)$/, 'be an IAM action as service:Action (wildcards * and ? allowed)', 's3:GetObject'),
+  resource: patternRule(
     /^(\*|arn:[^:\s]+:[^:\s]*:\S*)$/,
     'be * or an ARN (arn:partition:service:region:account:resource; wildcards and policy variables allowed)',
     'arn:aws:s3:::acme-artifacts/*',
   ),
-  sid: pattern(/^[A-Za-z0-9]*$/, 'be letters and digits only (IAM\'s rule for a Sid)', 'ReadArtifacts'),
+  sid: patternRule(/^[A-Za-z0-9]*$/, 'be letters and digits only (IAM\'s rule for a Sid)', 'ReadArtifacts'),
 } as const;
 
 /** AWS's limits, named once. */
@@ -144,37 +135,26 @@ export function join(path: string, key: string | number): string {
   return path === '' ? key : `${path}.${key}`;
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length];
-}
+// `*` and `?` are wildcards in a policy and `${` starts a policy variable, so a path, key or ARN
+// containing them would match more than the one thing it names.
+export const NO_WILDCARDS: ValueRule = {
+  test: (value) => !/[*?$]/.test(value),
+  rule: 'not contain *, ? or $ (in a policy they are wildcards or policy variables)',
+  example: '/bitbucket/',
+};
 
-/** The known field a misspelt one most likely meant. */
-export function closest(key: string, known: readonly string[]): string | undefined {
-  const lower = key.toLowerCase();
-  let best: { name: string; distance: number } | undefined;
-  for (const name of known) {
-    const distance = name.toLowerCase() === lower ? 0 : editDistance(lower, name.toLowerCase());
-    // A shortened name ("allowAllRepos", "maxSessionDuration") is too far by edit distance alone.
-    const shortened = lower.length >= 4 && name.toLowerCase().startsWith(lower);
-    if ((distance <= Math.max(2, Math.floor(name.length / 4)) || shortened) && (best === undefined || distance < best.distance)) {
-      best = { name, distance };
-    }
-  }
-  return best?.name;
-}
+/** Whether a value is known only later (a cdktf Token, say), so that no rule can check it yet. */
+export type IsUnresolved = (value: string) => boolean;
 
-/** The one phrasing of an unknown field: a guess at what was meant, and the known fields. */
-export function unknownField(key: string, known: readonly string[]): string {
-  const guess = closest(key, known);
-  return `unknown field${guess === undefined ? '' : `; did you mean "${guess}"?`} (known fields: ${known.join(', ')}; a misspelt field would silently drop a setting)`;
+/** Checks a field against rules, every message at once. */
+export type ValuesCheck = (field: string, value: string, ...rules: ValueRule[]) => string[];
+
+/**
+ * The one token-skipping check: `check(field, value, ...rules)` lists what `checkValue` reports for
+ * each rule, and nothing for a value that `isUnresolved` says is not known yet. The IAM layer knows
+ * nothing of cdktf: the layers that do pass `Token.isUnresolved`.
+ */
+export function valuesCheck(isUnresolved: IsUnresolved): ValuesCheck {
+  return (field, value, ...rules) =>
+    (isUnresolved(value) ? [] : rules.map((rule) => checkValue(field, value, rule)).filter((p): p is string => p !== undefined));
 }

@@ -7,6 +7,7 @@
  */
 import { permissionStatement, PolicyStatement } from '../iam/policy';
 import { BOUNDARY_REMOVAL_ACTIONS, MANAGED_POLICY_WRITE_ACTIONS, OIDC_PROVIDER_WRITE_ACTIONS, ROLE_PROTECTED_ACTIONS } from './pipeline-actions';
+import { ResolvedPipelineContext } from './policy-context';
 
 /** The bootstrap resources, as ARNs. */
 export interface BootstrapResources {
@@ -16,6 +17,11 @@ export interface BootstrapResources {
   readonly oidcProviderArn: string;
   /** The permissions boundary policy. */
   readonly boundaryArn: string;
+}
+
+/** The bootstrap resources of a resolved context (the deploy role and the boundary protect the same ones). */
+export function bootstrapResourcesOf({ arns }: ResolvedPipelineContext): BootstrapResources {
+  return { pipelineRolesArn: arns.pipelineRoles, oidcProviderArn: arns.oidcProvider, boundaryArn: arns.boundaryPolicy };
 }
 
 /**

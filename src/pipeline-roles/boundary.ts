@@ -11,7 +11,7 @@ import {
   BOUNDARY_SETTING_ACTIONS, BOUNDED_ROLE_CHANGE_ACTIONS, LONG_LIVED_CREDENTIAL_ACTIONS, MANAGED_POLICY_EDIT_ACTIONS,
   PERMISSIONS_BOUNDARY_KEY, USER_AND_GROUP_PERMISSION_ACTIONS,
 } from './pipeline-actions';
-import { bootstrapProtectionStatements } from './bootstrap-protection';
+import { bootstrapProtectionStatements, bootstrapResourcesOf } from './bootstrap-protection';
 import { PipelinePolicyContext, resolvePipelineContext, ResolvedPipelineContext } from './policy-context';
 import { assertPolicyFits } from './limits';
 
@@ -50,11 +50,7 @@ export function boundaryStatements(context: ResolvedPipelineContext): PolicyStat
       conditions: notThisBoundary,
     }),
     permissionStatement({ sid: 'DenyEditingManagedPolicies', effect: 'Deny', actions: [...MANAGED_POLICY_EDIT_ACTIONS], resources: [arns.customerManagedPolicies] }),
-    ...bootstrapProtectionStatements({
-      pipelineRolesArn: arns.pipelineRoles,
-      oidcProviderArn: arns.oidcProvider,
-      boundaryArn: arns.boundaryPolicy,
-    }),
+    ...bootstrapProtectionStatements(bootstrapResourcesOf(context)),
     permissionStatement({ sid: 'DenyUsersAndLongLivedCredentials', effect: 'Deny', actions: [...LONG_LIVED_CREDENTIAL_ACTIONS], resources: ['*'] }),
     permissionStatement({ sid: 'DenyGrantsToUsersAndGroups', effect: 'Deny', actions: [...USER_AND_GROUP_PERMISSION_ACTIONS], resources: ['*'] }),
   ];
@@ -68,7 +64,7 @@ export function boundaryPolicy(context: PipelinePolicyContext): PolicyDocument {
   return assertPolicyFits('the permissions boundary policy', policyDocument(...boundaryStatements(resolvePipelineContext(context))));
 }
 
-/** The boundary policy's ARN, for `permissions_boundary` on workload roles and for the README. */
+/** The boundary policy's ARN, for `permissions_boundary` on workload roles and for docs/permissions.md. */
 export function boundaryPolicyArn(context: PipelinePolicyContext): string {
   return resolvePipelineContext(context).arns.boundaryPolicy;
 }

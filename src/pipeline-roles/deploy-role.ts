@@ -5,7 +5,7 @@
  * no login profiles: none is allowed, so all are implicitly denied.
  */
 import { PolicyDocument, policyDocument, PolicyStatement } from '../iam/policy';
-import { bootstrapProtectionStatements } from './bootstrap-protection';
+import { bootstrapProtectionStatements, bootstrapResourcesOf } from './bootstrap-protection';
 import { PipelinePolicyContext, resolvePipelineContext, ResolvedPipelineContext } from './policy-context';
 import { assertPolicyFits } from './limits';
 import { stateLocationOf, statePolicyStatements } from './state-access';
@@ -18,11 +18,7 @@ export function deployRoleStatements(context: ResolvedPipelineContext): PolicySt
     ...workloadReadStatements(arns.workloadRoles, arns.oidcProvider),
     ...roleManagementStatements(arns.workloadRoles, arns.boundaryPolicy),
     ...statePolicyStatements(stateLocationOf(context), 'apply'),
-    ...bootstrapProtectionStatements({
-      pipelineRolesArn: arns.pipelineRoles,
-      oidcProviderArn: arns.oidcProvider,
-      boundaryArn: arns.boundaryPolicy,
-    }),
+    ...bootstrapProtectionStatements(bootstrapResourcesOf(context)),
   ];
 }
 

@@ -1,7 +1,7 @@
 /**
  * Least-privilege policies for a Bitbucket pipeline that manages IAM roles: the plan role, the deploy
  * role, the workload roles' permissions boundary, the state bucket's policy and key policy, and the
- * README table rendered from them.
+ * docs/permissions.md table rendered from them.
  */
 export {
   LOCK_FILE_SUFFIX, PIPELINE_POLICY_DEFAULTS, PipelinePolicyContextError, resolvePipelineContext, s3ViaService,

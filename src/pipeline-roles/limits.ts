@@ -3,7 +3,7 @@
  *
  * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length
  */
-import { PolicyDocument, policySize } from '../iam/policy';
+import { PolicyDocument, policySizeProblem } from '../iam/policy';
 
 /** Characters, whitespace not counted. */
 export const POLICY_SIZE_LIMITS = {
@@ -18,12 +18,8 @@ export const POLICY_SIZE_LIMITS = {
  * stricter of the two), so the bootstrap stack may attach each one inline or as a managed policy.
  */
 export function assertPolicyFits(name: string, document: PolicyDocument, limit: number = POLICY_SIZE_LIMITS.managedPolicy): PolicyDocument {
-  const size = policySize(document);
-  if (size > limit) {
-    throw new Error(
-      `${name} is ${size} characters (whitespace not counted) and must be at most ${limit} (IAM's managed policy quota); `
-      + 'shorten the paths, bucket, key or boundary name, e.g. managedPath "/bitbucket/"',
-    );
-  }
+  const problem = policySizeProblem(name, document, limit,
+    ' (IAM\'s managed policy quota); shorten the paths, bucket, key or boundary name, e.g. managedPath "/bitbucket/"');
+  if (problem !== undefined) throw new Error(problem);
   return document;
 }

@@ -1,5 +1,5 @@
 /**
- * The README's permission table, rendered from the same builders as the policies, so the two cannot
+ * The permission table of docs/permissions.md, rendered from the same builders as the policies, so the two cannot
  * drift: one row per statement (role, statement ID, effect, actions, resources, conditions).
  */
 import { asList, PolicyDocument } from '../iam/policy';
@@ -56,7 +56,7 @@ function code(value: string): string {
 }
 
 /**
- * The permission table in Markdown, for the README.
+ * The permission table in Markdown, for docs/permissions.md.
  *
  * @example permissionTableMarkdown({ partition: 'aws', accountId: '123456789012', workspace: 'acme',
  *   state: { bucket: 'acme-terraform-state', key: 'bitbucket-oidc/123456789012/workload.tfstate' } })
@@ -75,7 +75,7 @@ export function permissionTableMarkdown(context: PipelinePolicyContext, options:
 }
 
 /**
- * A resource policy (the state bucket's) as a Markdown table for the README: one row per statement,
+ * A resource policy (the state bucket's) as a Markdown table for docs/permissions.md: one row per statement,
  * with its principal.
  */
 export function resourcePolicyTableMarkdown(document: PolicyDocument): string {

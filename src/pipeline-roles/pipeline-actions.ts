@@ -1,6 +1,6 @@
 /**
  * IAM action lists named once, each with the reason it exists. Statement builders combine them; the
- * README table and the tests read them through the builders.
+ * docs/permissions.md table and the tests read them through the builders.
  *
  * @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html
  */

@@ -4,8 +4,8 @@
  * {@link ResolvedPipelineContext} and so from the partition and account given here.
  */
 import { Token } from 'cdktf';
-import { bitbucketIssuer, oidcProviderArn } from '../bitbucket/protocol';
-import { checkValue, quote, RULES, ValueRule } from '../iam/rules';
+import { BITBUCKET_RULES, bitbucketIssuer, oidcProviderArn } from '../bitbucket/protocol';
+import { NO_WILDCARDS, quote, RULES, ValueRule, valuesCheck } from '../iam/rules';
 
 /** Where the workload stack keeps its Terraform state. */
 export interface PipelineStateContext {
@@ -152,14 +152,6 @@ const RULE_PARTITION: ValueRule = {
   example: 'aws',
 };
 
-// `*` and `?` are wildcards in a policy's Resource and `${` starts a policy variable, so a path or key
-// containing them would match more than the one path or key it names.
-const NO_WILDCARDS: ValueRule = {
-  test: (value) => !/[*?$]/.test(value),
-  rule: 'not contain *, ? or $ (in a policy Resource they are wildcards or policy variables)',
-  example: '/bitbucket/',
-};
-
 const RULE_STATE_KEY: ValueRule = {
   // The lock key adds `.tflock`; S3 keys are at most 1024 bytes.
   test: (value) => value.length >= 1 && Buffer.byteLength(value) <= 1024 - LOCK_FILE_SUFFIX.length && !value.startsWith('/'),
@@ -194,11 +186,12 @@ export function s3ViaService(partition: string, region: string): string {
   return `s3.${region}.${ENDPOINT_SUFFIX[partition] ?? 'amazonaws.com'}`;
 }
 
-/** A check that is skipped for an unresolved token (a value Terraform only knows at apply time). */
-function check(field: string, value: string, ...rules: ValueRule[]): string[] {
-  if (Token.isUnresolved(value)) return [];
-  return rules.map((rule) => checkValue(field, value, rule)).filter((p): p is string => p !== undefined);
-}
+/**
+ * The pipeline policies' value check, skipped for an unresolved token (a value Terraform only knows at
+ * apply time, such as a bucket created in the same stack): the builders are public and take tokens.
+ */
+export const checkResolved = valuesCheck(Token.isUnresolved);
+const check = checkResolved;
 
 /** Validates the context and computes its ARNs; throws {@link PipelinePolicyContextError} listing every problem. */
 export function resolvePipelineContext(context: PipelinePolicyContext): ResolvedPipelineContext {
@@ -218,7 +211,7 @@ export function resolvePipelineContext(context: PipelinePolicyContext): Resolved
   const problems = [
     ...check('partition', partition, RULE_PARTITION),
     ...check('accountId', accountId, RULES.accountId),
-    ...check('workspace', workspace, RULES.workspace),
+    ...check('workspace', workspace, BITBUCKET_RULES.workspace),
     ...check('managedPath', managedPath, RULES.rolePath, NO_WILDCARDS),
     ...check('pipelineRolePath', pipelineRolePath, RULES.rolePath, NO_WILDCARDS),
     ...check('boundaryPolicyName', boundaryPolicyName, RULES.policyName),

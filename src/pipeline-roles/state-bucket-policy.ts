@@ -21,13 +21,12 @@
  * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html
  * @see https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
  */
-import { Token } from 'cdktf';
-import { Conditions, policyDocument, PolicyDocument, policySize, Principal, PolicyStatement } from '../iam/policy';
-import { checkValue, RULES, ValueRule } from '../iam/rules';
+import { Conditions, policyDocument, PolicyDocument, policySizeProblem, Principal, PolicyStatement } from '../iam/policy';
+import { NO_WILDCARDS, RULES, ValueRule } from '../iam/rules';
 import {
   STATE_KMS_ACTIONS, STATE_LIST_ACTIONS, STATE_LOCK_ACTIONS, STATE_READ_ACTIONS,
 } from './pipeline-actions';
-import { LOCK_FILE_SUFFIX, PipelinePolicyContextError, s3ViaService } from './policy-context';
+import { checkResolved, LOCK_FILE_SUFFIX, PipelinePolicyContextError, s3ViaService } from './policy-context';
 import { stateKeyUseConditions } from './state-access';
 
 /** An account whose pipeline roles keep their workload stack's state in the bucket. */
@@ -122,16 +121,26 @@ export function denyInsecureTransportStatement(partition: string, bucket: string
   });
 }
 
-/** Refuses every S3 request on the bucket and its objects by a role under a workload path. */
-export function denyWorkloadRolesStatement(partition: string, bucket: string, workloadPaths: readonly string[]): PolicyStatement {
+/** Refuses `actions` on `resources` to every role under a workload path (of any account). */
+function denyWorkloadRoles(
+  partition: string,
+  workloadPaths: readonly string[],
+  actions: readonly string[],
+  resources: readonly string[],
+): PolicyStatement {
   return resourceStatement({
     sid: 'DenyWorkloadRoles',
     effect: 'Deny',
     principal: EVERYONE,
-    actions: ALL_S3_ACTIONS,
-    resources: bucketResources(partition, bucket),
+    actions,
+    resources,
     conditions: { ArnLike: { 'aws:PrincipalArn': workloadRolePatterns(partition, workloadPaths) } },
   });
+}
+
+/** Refuses every S3 request on the bucket and its objects by a role under a workload path. */
+export function denyWorkloadRolesStatement(partition: string, bucket: string, workloadPaths: readonly string[]): PolicyStatement {
+  return denyWorkloadRoles(partition, workloadPaths, ALL_S3_ACTIONS, bucketResources(partition, bucket));
 }
 
 /**
@@ -202,14 +211,7 @@ export function stateKeyPolicy(input: StateKeyPolicyInput): PolicyDocument {
     }),
     ...(workloadPaths.length === 0
       ? []
-      : [resourceStatement({
-        sid: 'DenyWorkloadRoles',
-        effect: 'Deny',
-        principal: EVERYONE,
-        actions: ALL_KMS_ACTIONS,
-        resources: ['*'],
-        conditions: { ArnLike: { 'aws:PrincipalArn': workloadRolePatterns(partition, workloadPaths) } },
-      })]),
+      : [denyWorkloadRoles(partition, workloadPaths, ALL_KMS_ACTIONS, ['*'])]),
     ...accounts.map((account) => {
       const object = `arn:${partition}:s3:::${bucket}/${account.stateKey}`;
       return resourceStatement({
@@ -226,11 +228,7 @@ export function stateKeyPolicy(input: StateKeyPolicyInput): PolicyDocument {
   ));
 }
 
-const NO_WILDCARDS: ValueRule = {
-  test: (value) => !/[*?$]/.test(value),
-  rule: 'not contain *, ? or $ (in a policy they are wildcards or policy variables)',
-  example: 'bitbucket-oidc/staging/workload.tfstate',
-};
+const STATE_KEY: ValueRule = { ...NO_WILDCARDS, example: 'bitbucket-oidc/staging/workload.tfstate' };
 
 const ROLE_ARN: ValueRule = {
   test: (value) => /^arn:aws[a-z-]*:iam::\d{12}:role\/([\x21-\x7E]*\/)?[A-Za-z0-9+=,.@_-]{1,64}$/.test(value) && NO_WILDCARDS.test(value),
@@ -240,8 +238,7 @@ const ROLE_ARN: ValueRule = {
 
 /** Validates an input (every problem at once); unresolved tokens are not checked. */
 function checkInput<T extends StateBucketPolicyInput>(input: T): T {
-  const check = (field: string, value: string, ...rules: ValueRule[]): string[] =>
-    (Token.isUnresolved(value) ? [] : rules.map((rule) => checkValue(field, value, rule)).filter((p): p is string => p !== undefined));
+  const check = checkResolved;
   const key = input as Partial<StateKeyPolicyInput>;
   const problems = [
     ...check('bucket', input.bucket, RULES.bucket),
@@ -249,9 +246,9 @@ function checkInput<T extends StateBucketPolicyInput>(input: T): T {
       ...check(`accounts[${i}].accountId`, account.accountId, RULES.accountId),
       ...check(`accounts[${i}].planRoleArn`, account.planRoleArn, ROLE_ARN),
       ...check(`accounts[${i}].deployRoleArn`, account.deployRoleArn, ROLE_ARN),
-      ...check(`accounts[${i}].stateKey`, account.stateKey, NO_WILDCARDS),
+      ...check(`accounts[${i}].stateKey`, account.stateKey, STATE_KEY),
     ]),
-    ...input.workloadPaths.flatMap((path, i) => check(`workloadPaths[${i}]`, path, RULES.rolePath, { ...NO_WILDCARDS, example: '/bitbucket/' })),
+    ...input.workloadPaths.flatMap((path, i) => check(`workloadPaths[${i}]`, path, RULES.rolePath, NO_WILDCARDS)),
     ...(key.stateAccountId === undefined ? [] : check('stateAccountId', key.stateAccountId, RULES.accountId)),
     ...(key.region === undefined ? [] : check('region', key.region, RULES.region)),
   ];
@@ -260,12 +257,8 @@ function checkInput<T extends StateBucketPolicyInput>(input: T): T {
 }
 
 function fits(name: string, limit: number, document: PolicyDocument): PolicyDocument {
-  const size = policySize(document);
-  if (size > limit) {
-    throw new PipelinePolicyContextError([
-      `${name} is ${size} characters (whitespace not counted) and must be at most ${limit}: it grants ${document.Statement.length} statements; `
-      + 'keep the state of fewer accounts in one bucket, e.g. one bucket per group of accounts',
-    ]);
-  }
+  const problem = policySizeProblem(name, document, limit,
+    `: it grants ${document.Statement.length} statements; keep the state of fewer accounts in one bucket, e.g. one bucket per group of accounts`);
+  if (problem !== undefined) throw new PipelinePolicyContextError([problem]);
   return document;
 }
