@@ -99,9 +99,9 @@ describe('terraform/.terraform.lock.hcl', () => {
     for (const hash of aws.hashes) expect(provenance).toMatch(new RegExp(`^\\| \`${hash.replace(/[+/=]/g, '\\$&')}\` \\| [^|]+ \\| (2|\\*\\*1\\*\\*)`, 'm'));
   });
 
-  it('is what the README\'s "Pinned providers" says it is', () => {
-    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const section = /^### Pinned providers\n([^]*?)^#{2,3} /m.exec(readme)?.[1] ?? '';
+  it('is what docs/providers.md says it is', () => {
+    const page = readFileSync(path.join(ROOT, 'docs', 'providers.md'), 'utf8');
+    const section = /^# Pinned providers\n([^]*?)^## /m.exec(page)?.[1] ?? '';
     const bindings = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies['@cdktf/provider-aws'];
     expect(section).toContain(`${AWS_PROVIDER}\` **${parseLockFile(lockText())[0].version}**`);
     expect(section).toContain(`\`@cdktf/provider-aws\` ${bindings}`);
@@ -150,7 +150,7 @@ describe('the synth', () => {
     expect(copyLockFileIntoStacks(outdir, (l) => errors.push(l), stale)).toBe(false);
     expect(errors[0]).toBe(
       `error: ${LOCK_FILE_IN_PROJECT} locks ${AWS_PROVIDER} 6.24.0, but the stacks pin ${BINDINGS.version} (the version @cdktf/provider-aws was generated from): ` +
-        `terraform init -lockfile=readonly would fail. Generate a lock file for ${BINDINGS.version} (README, "Pinned providers") and replace ${LOCK_FILE_IN_PROJECT}.`,
+        `terraform init -lockfile=readonly would fail. Generate a lock file for ${BINDINGS.version} (docs/providers.md) and replace ${LOCK_FILE_IN_PROJECT}.`,
     );
     expect(errors[1]).toMatch(/^Nothing was synthesized/);
     expect(existsSync(path.join(outdir, 'stacks'))).toBe(false);

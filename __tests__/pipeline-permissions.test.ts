@@ -549,7 +549,7 @@ describe('policy shape and limits', () => {
     }
   });
 
-  it('renders the README table from the same statements as the policies', () => {
+  it('renders the table of docs/permissions.md from the same statements as the policies', () => {
     const table = permissionTableMarkdown(defaults.context, { includeBoundary: true });
     const rows = pipelinePermissionRows(defaults.context, { includeBoundary: true });
     const statements = [planRolePolicy(defaults.context), deployRolePolicy(defaults.context), boundaryPolicy(defaults.context)].flatMap((d) => d.Statement);

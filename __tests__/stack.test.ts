@@ -202,13 +202,13 @@ describe('role ARNs', () => {
   });
 });
 
-describe('the README', () => {
+describe('docs/permissions.md', () => {
   it('shows the pipeline roles\' permissions exactly as the builders generate them for the example', () => {
     const { config } = validateConfig(exampleConfig());
     const account = config.accounts.find((a) => a.name === 'production')!;
     const table = permissionTableMarkdown(policyContext({ pipeline: config.pipeline!, account, bootstrap: account, workspace: config.workspace, state: config.state }), { includeBoundary: true });
-    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const shown = /<!-- permission-table:start -->\n([\s\S]*?)\n<!-- permission-table:end -->/.exec(readme);
+    const page = readFileSync(path.join(ROOT, 'docs', 'permissions.md'), 'utf8');
+    const shown = /<!-- permission-table:start -->\n([\s\S]*?)\n<!-- permission-table:end -->/.exec(page);
     expect(shown?.[1]).toBe(table.trimEnd());
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The state bucket as the state account's bootstrap stack synthesizes it: which stack has it, each
  * setting, the bucket and key policies as generated, encryption options, another region, and the
- * README's table of the bucket policy.
+ * table of the bucket policy in docs/permissions.md.
  */
 import { readFileSync } from 'fs';
 import * as path from 'path';
@@ -103,9 +103,9 @@ describe('the state bucket of the example (state.account "production")', () => {
     expect(Object.keys(bootstrap.output)).not.toContain('state_kms_key_arn');
   });
 
-  it('is described in the README by a table rendered from the same policy', () => {
-    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const table = /<!-- state-bucket-policy-table:start -->\n([\s\S]*?)\n<!-- state-bucket-policy-table:end -->/.exec(readme)?.[1];
+  it('is described in docs/permissions.md by a table rendered from the same policy', () => {
+    const page = readFileSync(path.join(ROOT, 'docs', 'permissions.md'), 'utf8');
+    const table = /<!-- state-bucket-policy-table:start -->\n([\s\S]*?)\n<!-- state-bucket-policy-table:end -->/.exec(page)?.[1];
     expect(table).toBe(resourcePolicyTableMarkdown(stateStoragePolicies(config).bucketPolicy));
   });
 });

@@ -132,7 +132,7 @@ describe('under the cdktf CLI (cdktf synth|diff|deploy)', () => {
   });
 
   // cdktf-cli 0.21 loads node-pty, whose prebuilt binaries stop at Node.js 22 (ABI 127): on a newer
-  // Node.js the CLI cannot start at all, so the test says so instead of running (README, Speed).
+  // Node.js the CLI cannot start at all, so the test says so instead of running (docs/architecture.md, "Leaving cdktf").
   const pty = spawnSync(process.execPath, ['-e', "require('@cdktf/node-pty-prebuilt-multiarch')"], { cwd: ROOT, encoding: 'utf8' });
   const cliMissing = pty.status === 0 ? undefined : `cdktf-cli 0.21 cannot start on Node.js ${process.version}: @cdktf/node-pty-prebuilt-multiarch has no binary for ABI ${process.versions.modules}`;
   if (cliMissing !== undefined) console.warn(`Skipping the real cdktf CLI run: ${cliMissing}`);

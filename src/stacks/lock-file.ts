@@ -116,7 +116,7 @@ function hclPin(text: string): string | undefined {
 export function lockMismatch(providers: readonly LockedProvider[], pins: readonly StackPin[], lockName = LOCK_FILE_IN_PROJECT): string | undefined {
   const pinned = [...new Set(pins.map((p) => p.version).filter((v): v is string => v !== undefined))];
   if (pinned.length === 0) return undefined;
-  const upgrade = `Generate a lock file for ${pinned.join(', ')} (README, "Pinned providers") and replace ${lockName}.`;
+  const upgrade = `Generate a lock file for ${pinned.join(', ')} (docs/providers.md) and replace ${lockName}.`;
   if (pinned.length > 1) {
     return `the stacks pin different versions of ${AWS_PROVIDER} (${pins.map((p) => `${p.stack}: ${p.version}`).join(', ')}); one lock file cannot serve them.`;
   }
@@ -154,13 +154,13 @@ export function copyLockFileIntoStacks(outdir: string, err: (line: string) => vo
   const pins = stackPins(outdir);
   let problem: string | undefined;
   if (lockFile === undefined || !existsSync(lockFile)) {
-    problem = `the provider lock file ${LOCK_FILE_IN_PROJECT} is missing from the project; restore it (git checkout -- ${LOCK_FILE_IN_PROJECT}) or generate one (README, "Pinned providers").`;
+    problem = `the provider lock file ${LOCK_FILE_IN_PROJECT} is missing from the project; restore it (git checkout -- ${LOCK_FILE_IN_PROJECT}) or generate one (docs/providers.md).`;
   } else {
     try {
       problem = lockMismatch(parseLockFile(readFileSync(lockFile, 'utf8'), lockFile), pins);
     } catch (error) {
       if (!(error instanceof LockFileError)) throw error;
-      problem = `${error.message}. Restore ${LOCK_FILE_IN_PROJECT} from git or generate it again (README, "Pinned providers").`;
+      problem = `${error.message}. Restore ${LOCK_FILE_IN_PROJECT} from git or generate it again (docs/providers.md).`;
     }
   }
   if (problem === undefined && lockFile !== undefined) {

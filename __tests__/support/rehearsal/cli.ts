@@ -14,11 +14,11 @@ import { parseArgs } from 'util';
 import { readConfigFile } from '../../../src/config/load';
 import { validateConfig } from '../../../src/config/validate';
 import { PIPELINE_FILE } from '../../../src/ci';
-import { readmeConfigs } from '../terraform/stacks';
+import { DOCUMENTED_CONFIGS_PAGE, documentedConfigs } from '../terraform/stacks';
 import { PULL_REQUEST, PUSH_TO_MAIN, Rehearsal, tail, TestStepMode, withDeploymentStepsFor } from './rehearse';
 import { StepResult } from './runner';
 
-const USAGE = `Usage: npm run rehearse [-- --quick] [--fit-pipeline] [--readme]
+const USAGE = `Usage: npm run rehearse [-- --quick] [--fit-pipeline] [--documented]
 
 Runs bitbucket-pipelines.yml step by step, as Bitbucket runs it, against a local STS, S3 and IAM
 (127.0.0.1), for the configuration BITBUCKET_OIDC_CONFIG names (else config/example.json).
@@ -27,8 +27,9 @@ Runs bitbucket-pipelines.yml step by step, as Bitbucket runs it, against a local
   --fit-pipeline
             rehearses bitbucket-pipelines.yml with its deployment steps replaced by those
             npm run pipeline-steps prints for the configuration, as you would paste them
-  --readme  rehearses each complete configuration of README.md instead, as a new user would (the
-            configuration added to the commit, and --fit-pipeline)
+  --documented
+            rehearses each complete configuration of docs/configuration.md instead, as a new user
+            would (the configuration added to the commit, and --fit-pipeline)
 Exit codes: 0 every step passed; 1 a step failed; 2 the rehearsal could not start.`;
 
 /** One configuration to rehearse: its path in the repository, and the files added to the commit. */
@@ -39,7 +40,7 @@ interface Subject {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean' }, 'fit-pipeline': { type: 'boolean' }, readme: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { quick: { type: 'boolean' }, 'fit-pipeline': { type: 'boolean' }, documented: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help === true) {
     console.log(USAGE);
@@ -48,7 +49,7 @@ async function main(): Promise<number> {
   const root = process.cwd();
   const testStep: TestStepMode = values.quick === true ? 'quick' : 'exact';
   const pipeline = readFileSync(path.join(root, PIPELINE_FILE), 'utf8');
-  const subjects: Subject[] = values.readme === true ? readmeSubjects(root, pipeline) : [userSubject(root, pipeline, values['fit-pipeline'] === true)];
+  const subjects: Subject[] = values.documented === true ? documentedSubjects(root, pipeline) : [userSubject(root, pipeline, values['fit-pipeline'] === true)];
   for (const subject of subjects) {
     const code = await rehearse(root, subject, testStep);
     if (code !== 0) return code;
@@ -64,12 +65,12 @@ function userSubject(root: string, pipeline: string, fit: boolean): Subject {
   return { configFile, files: { [PIPELINE_FILE]: withDeploymentStepsFor(pipeline, config, configFile) } };
 }
 
-/** The README's complete configurations, each with the pipeline's deployment steps made for it. */
-function readmeSubjects(root: string, pipeline: string): Subject[] {
-  return readmeConfigs().map(({ heading, document }, i) => {
-    const configFile = `config/readme-${i + 1}.json`;
+/** The complete configurations of docs/configuration.md, each with the pipeline's deployment steps made for it. */
+function documentedSubjects(root: string, pipeline: string): Subject[] {
+  return documentedConfigs().map(({ heading, document }, i) => {
+    const configFile = `config/documented-${i + 1}.json`;
     const config = validateConfig(document, configFile, root).config;
-    console.log(`rehearse: README "${heading}" as ${configFile}`);
+    console.log(`rehearse: ${DOCUMENTED_CONFIGS_PAGE} "${heading}" as ${configFile}`);
     const files = { [configFile]: `${JSON.stringify(document, null, 2)}\n`, [PIPELINE_FILE]: withDeploymentStepsFor(pipeline, config, configFile) };
     return { configFile, files };
   });

@@ -11,7 +11,7 @@
  *
  * Before the pipeline, an administrator runs the first deploy as the README shows it (the state
  * account's `scripts/bootstrap-state.sh`, then every other bootstrap stack) with credentials the local
- * AWS knows; then the pipeline takes over. What the rehearsal cannot show is in the README.
+ * AWS knows; then the pipeline takes over. What the rehearsal cannot show is in docs/pipeline.md.
  */
 import { execFileSync, spawn } from 'child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
@@ -143,7 +143,7 @@ export class Rehearsal {
     try {
       const config = readConfigUnderRehearsal(options, path.join(work, 'config-under-rehearsal'));
       if (config.pipeline === undefined) {
-        throw new Error(`${options.configFile} has no "pipeline" section, so no account has a plan or deploy role and the pipeline's OIDC steps cannot run: add it (README, "The pipeline roles")`);
+        throw new Error(`${options.configFile} has no "pipeline" section, so no account has a plan or deploy role and the pipeline's OIDC steps cannot run: add it (docs/configuration.md, "The pipeline roles")`);
       }
       const pipelineText = options.files?.[PIPELINE_FILE] ?? readFileSync(path.join(options.root, PIPELINE_FILE), 'utf8');
       const pipelineFile = readPipelineFile(pipelineText);
@@ -258,7 +258,7 @@ export class Rehearsal {
     const ran: AdminCommand[] = [];
     const { state } = this.config;
     if (state.account === undefined) {
-      // A bucket managed elsewhere: created by hand before the bootstrap stacks (README, "First deploy").
+      // A bucket managed elsewhere: created by hand before the bootstrap stacks (docs/pipeline.md, "A bucket managed elsewhere").
       const owner = this.config.accounts[0];
       await this.aws.s3.createBucket({ name: state.bucket, accountId: owner.accountId, region: state.region, encryption: { algorithm: 'AES256' }, versioning: true, publicAccessBlocked: true });
       this.out(`administrator: creates the state bucket ${state.bucket} in account ${owner.name} (${owner.accountId}) by hand: no account of the configuration manages it`);

@@ -36,14 +36,14 @@ export const POLICY_VARIABLES_FIXTURE = path.join(ROOT, '__tests__', 'fixtures',
 export const GENERATED = { roles: 40, accounts: 2, seed: 11 } as const;
 
 /**
- * Every configuration the suites run: the bundled example, the README scenarios that are whole
- * files, the corpus's valid configurations, the policy-variables fixture and a large generated one.
+ * Every configuration the suites run: the bundled example, the scenarios of docs/configuration.md
+ * that are whole files, the corpus's valid configurations, the policy-variables fixture and a large generated one.
  */
 export function acceptanceConfigs(): AcceptanceConfig[] {
   const corpus = path.join(ROOT, '__tests__', 'corpus');
   return [
     { name: 'the bundled example', slug: 'example', file: path.join(ROOT, 'config', 'example.json') },
-    ...readmeConfigs().map((c, i) => ({ name: `README "${c.heading}"`, slug: `readme-${i + 1}`, document: c.document })),
+    ...documentedConfigs().map((c, i) => ({ name: `docs/configuration.md "${c.heading}"`, slug: `documented-${i + 1}`, document: c.document })),
     ...readdirSync(corpus)
       .filter((f) => /^pass-.*\.json$/.test(f))
       .sort()
@@ -57,9 +57,12 @@ export function acceptanceConfigs(): AcceptanceConfig[] {
   ];
 }
 
-/** The README's JSON blocks that are whole configuration files (the others are single roles), with their heading. */
-export function readmeConfigs(): { heading: string; document: unknown }[] {
-  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+/** The page whose complete configurations the suites and `npm run rehearse -- --documented` run. */
+export const DOCUMENTED_CONFIGS_PAGE = path.join('docs', 'configuration.md');
+
+/** The JSON blocks of docs/configuration.md that are whole configuration files (the others are single roles), with their heading. */
+export function documentedConfigs(): { heading: string; document: unknown }[] {
+  const readme = readFileSync(path.join(ROOT, DOCUMENTED_CONFIGS_PAGE), 'utf8');
   const found: { heading: string; document: unknown }[] = [];
   let heading = '';
   for (const part of readme.split(/^```/m).map((text, i) => ({ text, code: i % 2 === 1 }))) {
@@ -72,7 +75,7 @@ export function readmeConfigs(): { heading: string; document: unknown }[] {
     try {
       document = JSON.parse(part.text.slice('json\n'.length));
     } catch {
-      continue; // not JSON after all: the README's own tests check its blocks
+      continue; // not JSON after all: the page's own tests check its blocks
     }
     if (typeof document === 'object' && document !== null && 'accounts' in document) found.push({ heading, document });
   }
