@@ -134,14 +134,15 @@ describeWithTerraform((version) => `the pipeline rehearsal of ${CONFIG} (Terrafo
     expect(await rehearsal.state('production', 'workload')).toBeUndefined();
   });
 
-  it('runs two deployment steps of one account at once: one applies, the other waits for the lock and then refuses its outdated plan', async () => {
+  it('runs two deployment steps of one account at once: one applies, the other waits or fails on the lock and applies nothing', async () => {
     const staging = rehearsal.deploymentStep('staging');
     const both = await Promise.all([rehearsal.step(main, staging), rehearsal.step(main, staging)]);
 
-    expect(both.filter((r) => r.passed)).toHaveLength(1);
+    expect(both.map((r) => (r.passed ? 'applied' : 'refused')).sort()).toEqual(['applied', 'refused']);
     const refused = both.find((r) => !r.passed)!;
-    // Refused by the digest check (its plan ran after the other applied) or by Terraform (its saved plan went stale).
-    expect(refused.log).toMatch(/differs from the plan reviewed in the plan step|Saved plan is stale/);
+    // Refused by the digest check (its plan ran after the other applied), by Terraform (its saved plan went
+    // stale), or on the lock (Terraform gives up when the lock it waits for vanishes while it reads it).
+    expect(refused.log).toMatch(/differs from the plan reviewed in the plan step|Saved plan is stale|Error acquiring the state lock/);
     expect(await workloadRoles('staging')).toEqual(rehearsal.account('staging').roles.map((r) => r.name));
   });
 
