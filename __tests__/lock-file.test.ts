@@ -102,7 +102,7 @@ describe('terraform/.terraform.lock.hcl', () => {
   it('is what docs/providers.md says it is', () => {
     const page = readFileSync(path.join(ROOT, 'docs', 'providers.md'), 'utf8');
     const section = /^# Pinned providers\n([^]*?)^## /m.exec(page)?.[1] ?? '';
-    const bindings = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies['@cdktf/provider-aws'];
+    const bindings = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies['@cdktf/provider-aws'];
     expect(section).toContain(`${AWS_PROVIDER}\` **${parseLockFile(lockText())[0].version}**`);
     expect(section).toContain(`\`@cdktf/provider-aws\` ${bindings}`);
     expect(section).toContain('-lockfile=readonly');

@@ -11,6 +11,7 @@ import { SourceIpNeedsOptIn } from './source-ip-needs-opt-in';
 
 export { AdminEquivalent, AllRepositories, BroadAccessForEveryStep, EnvironmentInTwoAccounts, SourceIpMatchesEverything, SourceIpNeedsOptIn };
 
+/** Every rule `runFindings` runs by default, in report order. */
 export const FINDING_RULES: readonly FindingRule[] = [
   AdminEquivalent,
   BroadAccessForEveryStep,
