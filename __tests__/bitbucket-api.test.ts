@@ -176,9 +176,12 @@ describe('environments, on every page', () => {
 
   test('unknown fields are ignored, and an environment type other than the three is left out', async () => {
     const fake: FetchLike = async () =>
-      new Response(JSON.stringify({
-        values: [{ uuid: '{e1}', name: 'Sandbox', surprise: { nested: true }, environment_type: { name: 'Sandbox', rank: 9 } }],
-      }), { status: 200 });
+      new Response(
+        JSON.stringify({
+          values: [{ uuid: '{e1}', name: 'Sandbox', surprise: { nested: true }, environment_type: { name: 'Sandbox', rank: 9 } }],
+        }),
+        { status: 200 },
+      );
     const environments = await client(BEARER, { fetch: fake }).listEnvironments('acme', 'web');
     expect(environments).toEqual([{ uuid: '{e1}', name: 'Sandbox' }]);
   });
@@ -275,7 +278,7 @@ describe('refusals say what to do, and never show the token', () => {
     expect(error.message).toContain('repository "acme/web"');
   });
 
-  test('403 names a scope written only in Bitbucket\'s message, and guesses one when Bitbucket names none', async () => {
+  test("403 names a scope written only in Bitbucket's message, and guesses one when Bitbucket names none", async () => {
     double.script({ status: 403, message: 'Access denied: this API requires the read:repository:bitbucket scope.' });
     const named = await failure(client(BEARER).getRepository('acme', 'web'));
     expect(named.message).toContain('The token lacks the scope "read:repository:bitbucket"');
@@ -298,7 +301,7 @@ describe('refusals say what to do, and never show the token', () => {
     expect(error.bitbucketMessage).toBe("No workspace with identifier 'acne'.");
   });
 
-  test('a token echoed in Bitbucket\'s message is scrubbed', async () => {
+  test("a token echoed in Bitbucket's message is scrubbed", async () => {
     double.script({ status: 400, message: `bad header Bearer ${ACCESS_TOKEN}` });
     const error = await failure(client(BEARER).getWorkspace('acme'));
     expect(error.message).toContain('Bearer ***');

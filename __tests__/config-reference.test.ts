@@ -25,12 +25,15 @@ describe('the configuration reference', () => {
     const leaves = new Set(rows.map((f) => f.split('.').pop()!.replace(/\[\]$/, '')));
     for (const [name, spec] of Object.entries(FIELDS)) {
       const { required, optional } = fieldNames(spec);
-      for (const field of [...required, ...optional]) expect({ name, field, shown: leaves.has(field) }).toEqual({ name, field, shown: true });
+      for (const field of [...required, ...optional])
+        expect({ name, field, shown: leaves.has(field) }).toEqual({ name, field, shown: true });
     }
-    expect(rows).toEqual(expect.arrayContaining(['workspace', 'state.encryption.kmsKeyArn', 'accounts[].roles[].repositories[].environments[].uuid']));
+    expect(rows).toEqual(
+      expect.arrayContaining(['workspace', 'state.encryption.kmsKeyArn', 'accounts[].roles[].repositories[].environments[].uuid']),
+    );
   });
 
-  it('marks required fields, shows defaults, and states a rule in the validator\'s words', () => {
+  it("marks required fields, shows defaults, and states a rule in the validator's words", () => {
     const row = (field: string) => configReferenceRows().find((r) => r.field === field);
     expect(row('workspaceUuid')).toMatchObject({ type: 'string', default: 'required' });
     expect(row('accounts[].roles[].maxSessionDurationSeconds')).toMatchObject({ type: 'integer', default: '`3600`' });

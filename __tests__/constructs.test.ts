@@ -48,16 +48,24 @@ describe('BitbucketOidcProvider', () => {
     const synthesized = JSON.parse(Testing.synth(s));
     expect(synthesized.resource.aws_iam_openid_connect_provider).toBeUndefined();
     expect(provider.resource).toBeUndefined();
-    expect(JSON.parse(Object.values<any>(synthesized.resource.aws_iam_role)[0].assume_role_policy).Statement[0].Principal).toEqual({ Federated: arn });
+    expect(JSON.parse(Object.values<any>(synthesized.resource.aws_iam_role)[0].assume_role_policy).Statement[0].Principal).toEqual({
+      Federated: arn,
+    });
   });
 
   it("refuses to reuse a provider of another workspace's issuer", () => {
     const arn = 'arn:aws:iam::123456789012:oidc-provider/api.bitbucket.org/2.0/workspaces/other/pipelines-config/identity/oidc';
-    expect(() => BitbucketOidcProvider.fromArn(stack(), 'existing', { ...WORKSPACE, arn })).toThrow(/must be the provider of issuer https:\/\/api\.bitbucket\.org\/2\.0\/workspaces\/acme/);
+    expect(() => BitbucketOidcProvider.fromArn(stack(), 'existing', { ...WORKSPACE, arn })).toThrow(
+      /must be the provider of issuer https:\/\/api\.bitbucket\.org\/2\.0\/workspaces\/acme/,
+    );
   });
 
   it('finds the account provider from the account ID', () => {
-    const provider = BitbucketOidcProvider.fromAccount(stack(), 'existing', { ...WORKSPACE, accountId: '123456789012', partition: 'aws-cn' });
+    const provider = BitbucketOidcProvider.fromAccount(stack(), 'existing', {
+      ...WORKSPACE,
+      accountId: '123456789012',
+      partition: 'aws-cn',
+    });
     expect(provider.arn).toBe(`arn:aws-cn:iam::123456789012:oidc-provider/${ISSUER}`);
   });
 });
@@ -73,15 +81,23 @@ describe('BitbucketPipelinesRole', () => {
   });
 
   it('refuses repositories together with allowAllRepositories', () => {
-    expect(() => new BitbucketPipelinesRole(stack(), 'r', { provider: provider(), trust: { repositories: [{ uuid: REPO }], allowAllRepositories: true }, role: role() })).toThrow(/mutually exclusive/);
+    expect(
+      () =>
+        new BitbucketPipelinesRole(stack(), 'r', {
+          provider: provider(),
+          trust: { repositories: [{ uuid: REPO }], allowAllRepositories: true },
+          role: role(),
+        }),
+    ).toThrow(/mutually exclusive/);
   });
 
   it('refuses invalid role options, listing every problem', () => {
-    const make = () => new BitbucketPipelinesRole(stack(), 'r', {
-      provider: provider(),
-      trust: { repositories: [{ uuid: REPO }], audiences: ['sts.amazonaws.com'] },
-      role: role({ name: 'n'.repeat(65), maxSessionDurationSeconds: 100, path: 'x', managedPolicyArns: ['ReadOnlyAccess'] }),
-    });
+    const make = () =>
+      new BitbucketPipelinesRole(stack(), 'r', {
+        provider: provider(),
+        trust: { repositories: [{ uuid: REPO }], audiences: ['sts.amazonaws.com'] },
+        role: role({ name: 'n'.repeat(65), maxSessionDurationSeconds: 100, path: 'x', managedPolicyArns: ['ReadOnlyAccess'] }),
+      });
     expect(make).toThrow(/role\.name: .* must be 1-64 characters/);
     expect(make).toThrow(/role\.path: "x" must start and end with \//);
     expect(make).toThrow(/role\.maxSessionDurationSeconds: 100 must be a whole number of seconds from 3600 to 43200/);
@@ -93,16 +109,20 @@ describe('BitbucketPipelinesRole', () => {
     const environments = Array.from({ length: 30 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
     const trust = { repositories: [{ uuid: REPO, environments }] };
     expect(() => new BitbucketPipelinesRole(stack(), 'r', { provider: provider(), trust, role: role() })).toThrow(/must be at most 2048/);
-    expect(() => new BitbucketPipelinesRole(stack(), 'r', { provider: provider(), trust, role: role({ trustPolicyMaxSize: 4096 }) })).not.toThrow();
+    expect(
+      () => new BitbucketPipelinesRole(stack(), 'r', { provider: provider(), trust, role: role({ trustPolicyMaxSize: 4096 }) }),
+    ).not.toThrow();
   });
 
   it('exposes its trust policy, equal to the one the typed helpers build', () => {
     const r = new BitbucketPipelinesRole(stack(), 'r', { provider: provider(), trust: { repositories: [{ uuid: REPO }] }, role: role() });
-    expect(r.trustPolicy).toEqual(bitbucketTrustPolicy({
-      providerArn: `arn:aws:iam::123456789012:oidc-provider/${ISSUER}`,
-      issuer: bitbucketIssuer('acme'),
-      audiences: ['ari:cloud:bitbucket::workspace/4ccef084-b141-4ed8-8a6d-f7ee786f4016'],
-      repositories: [{ uuid: REPO }],
-    }));
+    expect(r.trustPolicy).toEqual(
+      bitbucketTrustPolicy({
+        providerArn: `arn:aws:iam::123456789012:oidc-provider/${ISSUER}`,
+        issuer: bitbucketIssuer('acme'),
+        audiences: ['ari:cloud:bitbucket::workspace/4ccef084-b141-4ed8-8a6d-f7ee786f4016'],
+        repositories: [{ uuid: REPO }],
+      }),
+    );
   });
 });

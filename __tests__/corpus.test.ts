@@ -71,13 +71,25 @@ const BAD: readonly BadCase[] = [
   { file: 'trust-policy-oversize-for-raised-quota', paths: ['accounts[0].roles[0].repositories'], says: 'must be at most 4096' },
   { file: 'trust-policy-quota-above-maximum', paths: ['trustPolicyMaxSize'], says: 'from 2048 to 8192' },
   // Unknown fields that look like typos of real ones: reported, with the field meant.
-  { file: 'typo-repositores', paths: ['accounts[0].roles[0].repositores', 'accounts[0].roles[0].repositories'], says: 'did you mean "repositories"' },
+  {
+    file: 'typo-repositores',
+    paths: ['accounts[0].roles[0].repositores', 'accounts[0].roles[0].repositories'],
+    says: 'did you mean "repositories"',
+  },
   { file: 'typo-enviroments', paths: ['accounts[0].roles[0].repositories[0].enviroments'], says: 'did you mean "environments"' },
-  { file: 'typo-allow-all-repos', paths: ['accounts[0].roles[0].allowAllRepos', 'accounts[0].roles[0].repositories'], says: 'did you mean "allowAllRepositories"' },
+  {
+    file: 'typo-allow-all-repos',
+    paths: ['accounts[0].roles[0].allowAllRepos', 'accounts[0].roles[0].repositories'],
+    says: 'did you mean "allowAllRepositories"',
+  },
   { file: 'typo-source-ip-cidr', paths: ['accounts[0].roles[0].sourceIpCidr'], says: 'did you mean "sourceIpCidrs"' },
   { file: 'typo-workspace-uuid-case', paths: ['workspaceUUID', 'workspaceUuid'], says: 'did you mean "workspaceUuid"' },
   { file: 'typo-audience-on-role', paths: ['accounts[0].roles[0].audience'], says: 'did you mean "audiences"' },
-  { file: 'typo-max-session-duration', paths: ['accounts[0].roles[0].maxSessionDuration'], says: 'did you mean "maxSessionDurationSeconds"' },
+  {
+    file: 'typo-max-session-duration',
+    paths: ['accounts[0].roles[0].maxSessionDuration'],
+    says: 'did you mean "maxSessionDurationSeconds"',
+  },
   { file: 'unknown-field-proto', paths: ['accounts[0].roles[0].__proto__'], says: 'unknown field' },
   // Empty lists and duplicates.
   { file: 'empty-roles', paths: ['accounts[0].roles'], says: 'at least 1 roles' },
@@ -94,7 +106,11 @@ const BAD: readonly BadCase[] = [
   { file: 'bad-state-region', paths: ['state.region'], says: 'must be an AWS region code' },
   { file: 'bad-state-bucket', paths: ['state.bucket'], says: 'must be an S3 bucket name' },
   { file: 'bad-managed-policy-arn', paths: ['accounts[0].roles[0].managedPolicyArns[0]'], says: 'must be an IAM managed policy ARN' },
-  { file: 'bad-permissions-boundary-arn', paths: ['accounts[0].permissionsBoundary.arn'], says: 'must be the ARN of a customer-managed policy of this account' },
+  {
+    file: 'bad-permissions-boundary-arn',
+    paths: ['accounts[0].permissionsBoundary.arn'],
+    says: 'must be the ARN of a customer-managed policy of this account',
+  },
   { file: 'retired-permissions-boundary-arn', paths: ['accounts[0].roles[0].permissionsBoundaryArn'], says: 'is no longer a role setting' },
   { file: 'existing-provider-of-another-workspace', paths: ['accounts[0].existingProviderArn'], says: 'must be the provider of issuer' },
   { file: 'existing-provider-of-another-account', paths: ['accounts[0].existingProviderArn'], says: 'in account 123456789012' },
@@ -109,8 +125,16 @@ const BAD: readonly BadCase[] = [
   { file: 'thumbprint-not-hex', paths: ['thumbprints[0]'], says: '40 hexadecimal characters' },
   { file: 'too-many-thumbprints', paths: ['thumbprints'], says: 'at most 5' },
   // Trust scope and audiences.
-  { file: 'allow-all-with-repositories', paths: ['accounts[0].roles[0].repositories'], says: 'must be omitted when allowAllRepositories is true' },
-  { file: 'role-audience-not-a-workspace-audience', paths: ['accounts[0].roles[0].audiences[0]'], says: "must be one of the workspace's audiences" },
+  {
+    file: 'allow-all-with-repositories',
+    paths: ['accounts[0].roles[0].repositories'],
+    says: 'must be omitted when allowAllRepositories is true',
+  },
+  {
+    file: 'role-audience-not-a-workspace-audience',
+    paths: ['accounts[0].roles[0].audiences[0]'],
+    says: "must be one of the workspace's audiences",
+  },
   { file: 'role-audiences-empty', paths: ['accounts[0].roles[0].audiences'], says: 'at least 1' },
   { file: 'custom-audience-empty', paths: ['audiences[0]'], says: '1-255 printable characters' },
   { file: 'custom-audience-repeats-workspace-audience', paths: ['audiences[0]'], says: 'is the workspace audience' },
@@ -122,12 +146,19 @@ const BAD: readonly BadCase[] = [
   { file: 'account-id-11-digits', paths: ['accounts[0].accountId'], says: '12-digit' },
   { file: 'account-name-upper-case', paths: ['accounts[0].name'], says: 'lower-case letters' },
   { file: 'inline-policy-bad-action', paths: ['accounts[0].roles[0].inlinePolicies.upload.Statement[0].Action'], says: 'service:Action' },
-  { file: 'condition-operator-misspelt', paths: ['accounts[0].roles[0].inlinePolicies.upload.Statement[0].Condition.StringEqual'], says: 'is not an IAM condition operator' },
+  {
+    file: 'condition-operator-misspelt',
+    paths: ['accounts[0].roles[0].inlinePolicies.upload.Statement[0].Condition.StringEqual'],
+    says: 'is not an IAM condition operator',
+  },
   // Every problem in one run, not the first one only.
   {
     file: 'several-problems-at-once',
     paths: [
-      'workspace', 'accounts[0].accountId', 'accounts[0].roles[0].name', 'accounts[0].roles[0].maxSessionDurationSeconds',
+      'workspace',
+      'accounts[0].accountId',
+      'accounts[0].roles[0].name',
+      'accounts[0].roles[0].maxSessionDurationSeconds',
       'accounts[0].roles[0].repositories[0].enviroments',
     ],
     says: '5 problems',
@@ -168,7 +199,10 @@ afterAll(() => {
 
 describe('the bad-input corpus', () => {
   it('has one table row per file and at least 40 malformed configurations', () => {
-    const files = readdirSync(CORPUS).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+    const files = readdirSync(CORPUS)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.replace(/\.json$/, ''))
+      .sort();
     expect([...BAD.map((c) => c.file), ...GOOD].sort()).toEqual(files);
     expect(new Set(BAD.map((c) => c.file)).size).toBe(BAD.length);
     expect(BAD.length).toBeGreaterThanOrEqual(40);
@@ -184,7 +218,10 @@ describe('the bad-input corpus', () => {
     });
 
     it(`names ${paths.length === 0 ? 'the whole file' : paths.join(', ')} in the error`, () => {
-      const problems = result.stderr.split('\n').filter((line) => line.startsWith('  - ')).map((line) => line.slice(4));
+      const problems = result.stderr
+        .split('\n')
+        .filter((line) => line.startsWith('  - '))
+        .map((line) => line.slice(4));
       expect(problems.length).toBeGreaterThan(0);
       for (const fieldPath of paths) {
         expect(problems.some((problem) => problem.startsWith(`${fieldPath}: `))).toBe(true);

@@ -6,16 +6,28 @@ import { existsSync, readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { ROOT } from './support/synth';
 
-const PAGES = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => path.join('docs', f))];
+const PAGES = [
+  'README.md',
+  ...readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => path.join('docs', f)),
+];
 
 /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens. */
 function slug(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
 }
 
 /** The page's text outside fenced code blocks. */
 function prose(text: string): string {
-  return text.split(/^```/m).filter((_, i) => i % 2 === 0).join('\n');
+  return text
+    .split(/^```/m)
+    .filter((_, i) => i % 2 === 0)
+    .join('\n');
 }
 
 function anchors(file: string): Set<string> {
@@ -32,7 +44,8 @@ describe('the README and docs/', () => {
       const [file, anchor] = target.split('#');
       const resolved = file === '' ? page : path.normalize(path.join(path.dirname(page), file));
       if (!existsSync(path.join(ROOT, resolved))) broken.push(`${target}: no file ${resolved}`);
-      else if (anchor !== undefined && resolved.endsWith('.md') && !anchors(resolved).has(anchor)) broken.push(`${target}: no heading #${anchor} in ${resolved}`);
+      else if (anchor !== undefined && resolved.endsWith('.md') && !anchors(resolved).has(anchor))
+        broken.push(`${target}: no heading #${anchor} in ${resolved}`);
     }
     expect(broken).toEqual([]);
   });

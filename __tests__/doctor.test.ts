@@ -10,7 +10,18 @@ import * as path from 'path';
 import { hermeticEnv } from './support/hermetic-env';
 import type { FetchLike, JsonError, JsonReport, RoleReport } from '../src/doctor';
 import {
-  claims, EXAMPLE, EXAMPLE_CONFIG_FILE, JsonServer, loadBundle, makeKey, NOW_SECONDS, ROOT, runDoctor, serveJson, sign, TestKey,
+  claims,
+  EXAMPLE,
+  EXAMPLE_CONFIG_FILE,
+  JsonServer,
+  loadBundle,
+  makeKey,
+  NOW_SECONDS,
+  ROOT,
+  runDoctor,
+  serveJson,
+  sign,
+  TestKey,
 } from './support/doctor';
 
 const ISSUER = 'https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc';
@@ -69,7 +80,12 @@ describe('token doctor decisions', () => {
     expect(roleOf(json, 'staging/bitbucket-deploy').failures).toEqual([]);
     expect(roleOf(json, 'production/bitbucket-deploy').decision).toBe('DENY');
     expect(json.token.subject).toEqual({
-      kind: 'deployment', repository: braced(EXAMPLE.infra), repositoryName: 'acme/infra', environment: braced(EXAMPLE.stagingEnv), environmentName: 'Staging', step: braced(EXAMPLE.step),
+      kind: 'deployment',
+      repository: braced(EXAMPLE.infra),
+      repositoryName: 'acme/infra',
+      environment: braced(EXAMPLE.stagingEnv),
+      environmentName: 'Staging',
+      step: braced(EXAMPLE.step),
     });
   });
 
@@ -78,8 +94,12 @@ describe('token doctor decisions', () => {
     const run = await runDoctor(['--token-file', token]);
 
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^ {2}ALLOW +staging\/bitbucket-deploy +arn:aws:iam::111122223333:role\/bitbucket-pipeline\/bitbucket-deploy$/m);
-    expect(run.stdout).toMatch(/^ {2}DENY +production\/bitbucket-deploy +arn:aws:iam::444455556666:role\/bitbucket-pipeline\/bitbucket-deploy$/m);
+    expect(run.stdout).toMatch(
+      /^ {2}ALLOW +staging\/bitbucket-deploy +arn:aws:iam::111122223333:role\/bitbucket-pipeline\/bitbucket-deploy$/m,
+    );
+    expect(run.stdout).toMatch(
+      /^ {2}DENY +production\/bitbucket-deploy +arn:aws:iam::444455556666:role\/bitbucket-pipeline\/bitbucket-deploy$/m,
+    );
     expect(run.stdout).toMatch(/SKIP +signature +NOT verified/);
     expect(run.stdout).toMatch(/^Result: ALLOW by 3 of 6 roles: .*signature NOT verified; exit 0\)$/m);
     expect(run.stderr).toBe('');
@@ -132,7 +152,11 @@ describe('token doctor decisions', () => {
     const audience = json.checks.find((c) => c.check === 'audience');
 
     expect(json.exitCode).toBe(1);
-    expect(audience).toMatchObject({ status: 'fail', actual: `ari:cloud:bitbucket::workspace/${EXAMPLE.stranger}`, expected: [`ari:cloud:bitbucket::workspace/${EXAMPLE.workspaceUuid}`] });
+    expect(audience).toMatchObject({
+      status: 'fail',
+      actual: `ari:cloud:bitbucket::workspace/${EXAMPLE.stranger}`,
+      expected: [`ari:cloud:bitbucket::workspace/${EXAMPLE.workspaceUuid}`],
+    });
     expect(audience?.message).toContain('Incorrect token audience');
     expect(audience?.message).toContain(`the default audience of workspace ${braced(EXAMPLE.stranger)}`);
     expect(json.roles.every((r) => r.decision === 'DENY')).toBe(true);
@@ -206,13 +230,16 @@ describe('token doctor decisions', () => {
     const plan = roleOf(report(await runDoctor(['--token-file', token, '--json'])), 'production/bitbucket-plan');
 
     expect(plan.failures.map((f) => f.check)).toEqual(['issuer', 'condition']);
-    expect(plan.failures[1].hint).toContain('is not in this role\'s scope');
+    expect(plan.failures[1].hint).toContain("is not in this role's scope");
   });
 
   it('admits a role limited by aws:SourceIp only with a caveat, and checks an address given with --source-ip', async () => {
     const config = exampleWith((c) => {
       c.accounts[0].roles.push({
-        name: 'ip-limited', repositories: [{ uuid: EXAMPLE.infra }], managedPolicyArns: ['arn:aws:iam::aws:policy/ViewOnlyAccess'], sourceIpCidrs: ['203.0.113.0/24'],
+        name: 'ip-limited',
+        repositories: [{ uuid: EXAMPLE.infra }],
+        managedPolicyArns: ['arn:aws:iam::aws:policy/ViewOnlyAccess'],
+        sourceIpCidrs: ['203.0.113.0/24'],
       });
     });
     const env = { BITBUCKET_OIDC_CONFIG: config };
@@ -227,17 +254,27 @@ describe('token doctor decisions', () => {
     expect(unknown.caveats.join()).toContain('only when the call comes from 203.0.113.0/24');
     expect(inside).toMatchObject({ decision: 'ALLOW', caveats: [] });
     expect(outside.code).toBe(1);
-    expect(roleOf(report(outside), 'staging/ip-limited').failures[0]).toMatchObject({ key: 'aws:SourceIp', expected: ['203.0.113.0/24'], actual: '198.51.100.7' });
-    expect(roleOf(report(outside), 'staging/ip-limited').failures[0].hint).toContain('address "198.51.100.7" is in none of the networks the role admits calls from');
+    expect(roleOf(report(outside), 'staging/ip-limited').failures[0]).toMatchObject({
+      key: 'aws:SourceIp',
+      expected: ['203.0.113.0/24'],
+      actual: '198.51.100.7',
+    });
+    expect(roleOf(report(outside), 'staging/ip-limited').failures[0].hint).toContain(
+      'address "198.51.100.7" is in none of the networks the role admits calls from',
+    );
   });
 
   describe('a role limited to two networks', () => {
     const cidrs = ['203.0.113.0/24', '198.51.100.0/24'];
-    const limitedConfig = () => exampleWith((c) => {
-      c.accounts[0].roles.push({
-        name: 'ip-limited', repositories: [{ uuid: EXAMPLE.infra }], managedPolicyArns: ['arn:aws:iam::aws:policy/ViewOnlyAccess'], sourceIpCidrs: cidrs,
+    const limitedConfig = () =>
+      exampleWith((c) => {
+        c.accounts[0].roles.push({
+          name: 'ip-limited',
+          repositories: [{ uuid: EXAMPLE.infra }],
+          managedPolicyArns: ['arn:aws:iam::aws:policy/ViewOnlyAccess'],
+          sourceIpCidrs: cidrs,
+        });
       });
-    });
     /** The lines of one role's block in the text report. */
     const block = (stdout: string, name: string): string[] => {
       const lines = stdout.split('\n');
@@ -249,7 +286,10 @@ describe('token doctor decisions', () => {
 
     it('prints its networks once, as a caveat, when it refuses a token for another reason and the address is unknown', async () => {
       const env = { BITBUCKET_OIDC_CONFIG: limitedConfig() };
-      const run = await runDoctor(['--token-file', await tokenFile(claims({ repositoryUuid: EXAMPLE.stranger })), '--account', 'staging', '--role', 'ip-limited'], { env });
+      const run = await runDoctor(
+        ['--token-file', await tokenFile(claims({ repositoryUuid: EXAMPLE.stranger })), '--account', 'staging', '--role', 'ip-limited'],
+        { env },
+      );
       const lines = block(run.stdout, 'staging/ip-limited');
 
       expect(run.code).toBe(1);
@@ -262,34 +302,53 @@ describe('token doctor decisions', () => {
 
     it('prints its networks once, under expected, when the address given with --source-ip is outside them', async () => {
       const env = { BITBUCKET_OIDC_CONFIG: limitedConfig() };
-      const run = await runDoctor(['--token-file', await tokenFile(claims()), '--account', 'staging', '--role', 'ip-limited', '--source-ip', '192.0.2.1'], { env });
+      const run = await runDoctor(
+        ['--token-file', await tokenFile(claims()), '--account', 'staging', '--role', 'ip-limited', '--source-ip', '192.0.2.1'],
+        { env },
+      );
       const lines = block(run.stdout, 'staging/ip-limited');
 
       expect(run.code).toBe(1);
       for (const cidr of cidrs) expect(count(lines, cidr)).toBe(1);
-      expect(lines.join('\n')).toMatch(/failed +IpAddress aws:SourceIp\n +expected +203\.0\.113\.0\/24\n +198\.51\.100\.0\/24\n +actual +192\.0\.2\.1/);
+      expect(lines.join('\n')).toMatch(
+        /failed +IpAddress aws:SourceIp\n +expected +203\.0\.113\.0\/24\n +198\.51\.100\.0\/24\n +actual +192\.0\.2\.1/,
+      );
     });
   });
 
   describe('an account that reuses an existing provider', () => {
     const providerArn = 'arn:aws:iam::444455556666:oidc-provider/api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc';
-    const reusing = () => ({ BITBUCKET_OIDC_CONFIG: exampleWith((c) => { c.accounts[1].existingProviderArn = providerArn; }) });
+    const reusing = () => ({
+      BITBUCKET_OIDC_CONFIG: exampleWith((c) => {
+        c.accounts[1].existingProviderArn = providerArn;
+      }),
+    });
 
     it('says its audience could not be verified offline, and how to check it', async () => {
-      const run = await runDoctor(['--token-file', await tokenFile(claims()), '--account', 'production', '--role', 'bitbucket-plan', '--json'], { env: reusing() });
+      const run = await runDoctor(
+        ['--token-file', await tokenFile(claims()), '--account', 'production', '--role', 'bitbucket-plan', '--json'],
+        { env: reusing() },
+      );
       const audience = report(run).checks.find((c) => c.check === 'audience');
 
       expect(run.code).toBe(0);
       expect(audience?.status).toBe('warn');
-      expect(audience?.message).toContain('account production reuses an existing provider (existingProviderArn), whose client IDs could not be verified offline');
+      expect(audience?.message).toContain(
+        'account production reuses an existing provider (existingProviderArn), whose client IDs could not be verified offline',
+      );
       expect(audience?.message).toContain(`aws iam get-open-id-connect-provider --open-id-connect-provider-arn ${providerArn}`);
-      expect(roleOf(report(run), 'production/bitbucket-plan').caveats.join()).toContain("only if the account's reused provider lists the token's audience");
+      expect(roleOf(report(run), 'production/bitbucket-plan').caveats.join()).toContain(
+        "only if the account's reused provider lists the token's audience",
+      );
     });
 
     it('still passes the audience check of an account whose provider the project creates', async () => {
       const run = await runDoctor(['--token-file', await tokenFile(claims()), '--account', 'staging', '--json'], { env: reusing() });
 
-      expect(report(run).checks.find((c) => c.check === 'audience')).toMatchObject({ status: 'pass', message: "is one of the provider's client IDs" });
+      expect(report(run).checks.find((c) => c.check === 'audience')).toMatchObject({
+        status: 'pass',
+        message: "is one of the provider's client IDs",
+      });
     });
   });
 });
@@ -342,7 +401,9 @@ describe('token doctor input it cannot judge (exit 2)', () => {
 
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--role "bitbucket-planner" must name a role of');
-    expect(run.stderr).toContain('bitbucket-plan (staging, production), bitbucket-deploy (staging, production), web-artifacts-upload (staging, production)');
+    expect(run.stderr).toContain(
+      'bitbucket-plan (staging, production), bitbucket-deploy (staging, production), web-artifacts-upload (staging, production)',
+    );
   });
 
   it('refuses an unknown account, listing the accounts', async () => {
@@ -400,7 +461,7 @@ describe('token doctor sources and selection', () => {
     expect(report(run).tokenSource).toBe('stdin');
   });
 
-  it('reads BITBUCKET_STEP_OIDC_TOKEN, and names the environment from the same step\'s variables', async () => {
+  it("reads BITBUCKET_STEP_OIDC_TOKEN, and names the environment from the same step's variables", async () => {
     const token = await sign(claims({ environmentUuid: EXAMPLE.stagingEnv }), key);
     const env = {
       BITBUCKET_OIDC_CONFIG: EXAMPLE_CONFIG_FILE,
@@ -454,12 +515,25 @@ describe('token doctor --json', () => {
     const json = report(await runDoctor(['--token-file', await tokenFile(claims()), '--role', 'bitbucket-deploy', '--json']));
     const [role] = json.roles;
 
-    expect(Object.keys(json).sort()).toEqual(['allowed', 'checks', 'config', 'exitCode', 'roles', 'signatureVerified', 'token', 'tokenSource', 'version']);
+    expect(Object.keys(json).sort()).toEqual([
+      'allowed',
+      'checks',
+      'config',
+      'exitCode',
+      'roles',
+      'signatureVerified',
+      'token',
+      'tokenSource',
+      'version',
+    ]);
     expect(json).toMatchObject({ version: 1, exitCode: 1, signatureVerified: false, allowed: [] });
     expect(json.checks.map((c) => c.check)).toEqual(['issuer', 'audience', 'expiry', 'signature', 'workspace']);
     expect(Object.keys(role).sort()).toEqual(['account', 'accountId', 'arn', 'caveats', 'decision', 'failures', 'role', 'trustPolicy']);
     expect(Object.keys(role.failures[0]).sort()).toEqual(['actual', 'check', 'expected', 'hint', 'key', 'operator']);
-    expect(role.trustPolicy.conditions.map((c) => [c.operator, c.matched])).toEqual([['StringEquals', true], ['StringLike', false]]);
+    expect(role.trustPolicy.conditions.map((c) => [c.operator, c.matched])).toEqual([
+      ['StringEquals', true],
+      ['StringLike', false],
+    ]);
   });
 
   it('prints the reason as JSON too when the input is unusable', async () => {
@@ -478,7 +552,10 @@ describe('token doctor signature verification', () => {
   const documents: Record<string, unknown> = {};
   const issuerPath = '/2.0/workspaces/acme/pipelines-config/identity/oidc';
   /** A fetch that sends requests for api.bitbucket.org to the local server, under `prefix`. */
-  const via = (prefix: string): FetchLike => (url, init) => fetch(url.replace('https://api.bitbucket.org', `${server.url}${prefix}`), init);
+  const via =
+    (prefix: string): FetchLike =>
+    (url, init) =>
+      fetch(url.replace('https://api.bitbucket.org', `${server.url}${prefix}`), init);
 
   beforeAll(async () => {
     otherKey = await makeKey(key.kid); // same kid, other key: a forger's
@@ -502,7 +579,10 @@ describe('token doctor signature verification', () => {
 
     expect(run.code).toBe(0);
     expect(json.signatureVerified).toBe(true);
-    expect(json.checks.find((c) => c.check === 'signature')).toMatchObject({ status: 'pass', message: `signed with RS256 by key kid "${key.kid}" of ${server.url}/jwks.json` });
+    expect(json.checks.find((c) => c.check === 'signature')).toMatchObject({
+      status: 'pass',
+      message: `signed with RS256 by key kid "${key.kid}" of ${server.url}/jwks.json`,
+    });
   });
 
   it('refuses a token signed by another key with the same kid (exit 1)', async () => {
@@ -531,7 +611,7 @@ describe('token doctor signature verification', () => {
     expect(run.stdout).toMatch(/FAIL {2}signature +no key of .* matches the token's kid "somebody-else"/);
   });
 
-  it('finds the keys through the configured issuer\'s openid-configuration', async () => {
+  it("finds the keys through the configured issuer's openid-configuration", async () => {
     const before = server.requests.length;
     const run = await runDoctor(['--token-file', await tokenFile(claims()), '--verify-signature'], { fetch: via('') });
 
@@ -545,10 +625,13 @@ describe('token doctor signature verification', () => {
     const run = await runDoctor(['--token-file', await tokenFile(claims()), '--verify-signature'], { fetch: via('/fallback') });
 
     expect(run.code).toBe(0);
-    expect(server.requests.slice(before)).toEqual([`/fallback${issuerPath}/.well-known/openid-configuration`, `/fallback${issuerPath}/keys.json`]);
+    expect(server.requests.slice(before)).toEqual([
+      `/fallback${issuerPath}/.well-known/openid-configuration`,
+      `/fallback${issuerPath}/keys.json`,
+    ]);
   });
 
-  it('takes the keys from the configured issuer, never from the token\'s own iss', async () => {
+  it("takes the keys from the configured issuer, never from the token's own iss", async () => {
     const before = server.requests.length;
     const token = await tokenFile(claims({ workspace: 'forger' }));
     await runDoctor(['--token-file', token, '--verify-signature'], { fetch: via('') });
@@ -587,12 +670,17 @@ describe('npm run explain', () => {
     const token = await tokenFile(claims({ issuedAt: now - 60 }));
     // npm under Node.js 22 and later keeps a compile cache in the temp folder, which the test run reports as left over.
     const run = spawnSync('npm', ['run', '--silent', 'explain', '--', '--token-file', token, '--role', 'bitbucket-plan'], {
-      cwd: ROOT, env: hermeticEnv({ NODE_DISABLE_COMPILE_CACHE: '1' }), encoding: 'utf8', timeout: 30_000,
+      cwd: ROOT,
+      env: hermeticEnv({ NODE_DISABLE_COMPILE_CACHE: '1' }),
+      encoding: 'utf8',
+      timeout: 30_000,
     });
 
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^ {2}ALLOW +staging\/bitbucket-plan/m);
     expect(run.stdout).toMatch(/^ {2}ALLOW +production\/bitbucket-plan/m);
-    expect(run.stderr).toContain('note: BITBUCKET_OIDC_CONFIG is not set, so the roles of the bundled example config/example.json are checked');
+    expect(run.stderr).toContain(
+      'note: BITBUCKET_OIDC_CONFIG is not set, so the roles of the bundled example config/example.json are checked',
+    );
   });
 });

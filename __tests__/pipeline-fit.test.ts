@@ -92,7 +92,9 @@ describe('deployment steps of a pipeline file', () => {
   });
 
   it('refuses a file that is not YAML, naming the file and the line', () => {
-    expect(() => deploymentSteps('pipelines:\n  default:\n    - step: [unclosed\n', 'bitbucket-pipelines.yml')).toThrow(/^bitbucket-pipelines\.yml is not valid YAML \(line \d+\): /);
+    expect(() => deploymentSteps('pipelines:\n  default:\n    - step: [unclosed\n', 'bitbucket-pipelines.yml')).toThrow(
+      /^bitbucket-pipelines\.yml is not valid YAML \(line \d+\): /,
+    );
   });
 });
 
@@ -119,17 +121,21 @@ describe('the fit of a pipeline to a configuration', () => {
     const config = resolved(configWithAccounts(['staging', 'production']));
     const steps = deploymentSteps('pipelines:\n  default:\n    - step: { name: Prod, deployment: Production, script: [echo] }\n');
 
-    expect(pipelineFitProblems(config, steps, sources).join('\n')).toContain('has no account "Production" (its accounts are staging, production); did you mean "production"?');
+    expect(pipelineFitProblems(config, steps, sources).join('\n')).toContain(
+      'has no account "Production" (its accounts are staging, production); did you mean "production"?',
+    );
   });
 
   it('checks nothing for a configuration without a pipeline section (no deploy role, nothing to apply)', () => {
-    const config = resolved(configWithAccounts(['dev'], (c) => {
-      delete c.pipeline;
-      for (const account of c.accounts) {
-        delete account.deploymentEnvironment;
-        account.roles = exampleConfig().accounts[0].roles;
-      }
-    }));
+    const config = resolved(
+      configWithAccounts(['dev'], (c) => {
+        delete c.pipeline;
+        for (const account of c.accounts) {
+          delete account.deploymentEnvironment;
+          account.roles = exampleConfig().accounts[0].roles;
+        }
+      }),
+    );
 
     expect(config.pipeline).toBeUndefined();
     expect(pipelineFitProblems(config, deploymentSteps(committed), sources)).toEqual([]);
@@ -141,7 +147,13 @@ describe('the synth', () => {
     const file = path.join(work, 'acme.json');
     writeFileSync(file, JSON.stringify(config));
     const stderr: string[] = [];
-    const code = synthesize({ env: { BITBUCKET_OIDC_CONFIG: file }, cwd, outdir: path.join(work, 'cdktf.out'), stdout: () => undefined, stderr: (l) => stderr.push(l) });
+    const code = synthesize({
+      env: { BITBUCKET_OIDC_CONFIG: file },
+      cwd,
+      outdir: path.join(work, 'cdktf.out'),
+      stdout: () => undefined,
+      stderr: (l) => stderr.push(l),
+    });
     return { code, stderr };
   }
 
@@ -152,7 +164,9 @@ describe('the synth', () => {
     expect(code).toBe(0);
     expect(stderr.filter((l) => l.includes('bitbucket-pipelines.yml'))).toEqual([
       expect.stringMatching(/^warning: account "dev" of acme\.json has no deployment step in bitbucket-pipelines\.yml/),
-      expect.stringMatching(/^warning: bitbucket-pipelines\.yml: step "Deploy production" .* has "deployment: production", and acme\.json has no account "production"/),
+      expect.stringMatching(
+        /^warning: bitbucket-pipelines\.yml: step "Deploy production" .* has "deployment: production", and acme\.json has no account "production"/,
+      ),
     ]);
     expect(existsSync(path.join(work, 'cdktf.out', 'stacks', 'bitbucket-oidc-dev-workload'))).toBe(true);
   });
@@ -171,7 +185,11 @@ describe('the synth', () => {
     writeFileSync(path.join(work, 'bitbucket-pipelines.yml'), 'pipelines: [\n');
     const warnings = pipelineFitWarnings(resolved(exampleConfig()), { cwd: work, configFile: 'config/acme.json' });
 
-    expect(warnings).toEqual([expect.stringMatching(/^bitbucket-pipelines\.yml is not valid YAML \(line \d+\): .*, so its deployment steps were not checked against config\/acme\.json$/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^bitbucket-pipelines\.yml is not valid YAML \(line \d+\): .*, so its deployment steps were not checked against config\/acme\.json$/,
+      ),
+    ]);
   });
 });
 
@@ -181,7 +199,13 @@ describe('npm run pipeline-steps', () => {
     writeFileSync(file, JSON.stringify(config));
     const out: string[] = [];
     const err: string[] = [];
-    const code = runPipelineSteps({ argv: [], env: { BITBUCKET_OIDC_CONFIG: file }, cwd: ROOT, stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+    const code = runPipelineSteps({
+      argv: [],
+      env: { BITBUCKET_OIDC_CONFIG: file },
+      cwd: ROOT,
+      stdout: (l) => out.push(l),
+      stderr: (l) => err.push(l),
+    });
     return { code, stdout: out.join('\n'), stderr: err.join('\n') };
   }
 
@@ -209,8 +233,16 @@ describe('npm run pipeline-steps', () => {
     const { stdout } = steps(configWithAccounts(['prod', 'dev']));
 
     expect(stdout.split('\n').filter((l) => !l.trimStart().startsWith('#'))).toEqual([
-      '      - step:', '          <<: *deploy', '          name: Deploy prod', '          deployment: prod', '          trigger: manual',
-      '      - step:', '          <<: *deploy', '          name: Deploy dev', '          deployment: dev', '          trigger: manual',
+      '      - step:',
+      '          <<: *deploy',
+      '          name: Deploy prod',
+      '          deployment: prod',
+      '          trigger: manual',
+      '      - step:',
+      '          <<: *deploy',
+      '          name: Deploy dev',
+      '          deployment: dev',
+      '          trigger: manual',
     ]);
   });
 
@@ -225,10 +257,17 @@ describe('npm run pipeline-steps', () => {
 
   it('runs as an npm script, with the bundled example when no configuration is set', () => {
     // npm under Node.js 22 and later keeps a compile cache in the temp folder, which the test run reports as left over.
-    const run = spawnSync('npm', ['run', '--silent', 'pipeline-steps'], { cwd: ROOT, env: hermeticEnv({ NODE_DISABLE_COMPILE_CACHE: '1' }), encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync('npm', ['run', '--silent', 'pipeline-steps'], {
+      cwd: ROOT,
+      env: hermeticEnv({ NODE_DISABLE_COMPILE_CACHE: '1' }),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
 
     expect(run.status).toBe(0);
     expect(run.stdout).toBe(`${deploymentStepsSnippet(resolved(exampleConfig()), 'config/example.json')}\n`);
-    expect(run.stderr).toContain('note: BITBUCKET_OIDC_CONFIG is not set, so the steps are those of the bundled example config/example.json');
+    expect(run.stderr).toContain(
+      'note: BITBUCKET_OIDC_CONFIG is not set, so the steps are those of the bundled example config/example.json',
+    );
   }, 60_000);
 });

@@ -14,14 +14,36 @@ import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import fc from 'fast-check';
 import {
-  AWS_IAM_OPENID_CONNECT_PROVIDER_DATA_CALLS, boundaryPolicy, CALLS_NOT_GRANTED, deployRolePolicy, PERMISSION_HOLDERS,
-  permissionTableMarkdown, PipelinePolicyContext, PipelinePolicyContextError, pipelinePermissionRows, planRolePolicy,
-  POLICY_SIZE_LIMITS, providerCalls, ROLE_ACTIONS_WITH_BOUNDARY_KEY, WORKLOAD_ROLE_RESOURCE_CALLS,
+  AWS_IAM_OPENID_CONNECT_PROVIDER_DATA_CALLS,
+  boundaryPolicy,
+  CALLS_NOT_GRANTED,
+  deployRolePolicy,
+  PERMISSION_HOLDERS,
+  permissionTableMarkdown,
+  PipelinePolicyContext,
+  PipelinePolicyContextError,
+  pipelinePermissionRows,
+  planRolePolicy,
+  POLICY_SIZE_LIMITS,
+  providerCalls,
+  ROLE_ACTIONS_WITH_BOUNDARY_KEY,
+  WORKLOAD_ROLE_RESOURCE_CALLS,
 } from '../src/pipeline-roles';
 import { asList, PolicyDocument, policySize } from '../src/iam/policy';
 import {
-  buildWorld, documentedConditionKeys, newRoleArn, on, onRole, resourcesOfType, roleOf, sessionArn, settingBoundary, World,
-  WorldRole, writeActions, WriteAction,
+  buildWorld,
+  documentedConditionKeys,
+  newRoleArn,
+  on,
+  onRole,
+  resourcesOfType,
+  roleOf,
+  sessionArn,
+  settingBoundary,
+  World,
+  WorldRole,
+  writeActions,
+  WriteAction,
 } from './support/pipeline-world';
 import { adaptPrincipal, adaptRequest, S3_CONTEXT_KEY } from './support/kms-context-adapter';
 import { decide as decideWithEngine, DecisionTally, PermissionRequest, SimulatedPrincipal } from './support/simulate-permissions';
@@ -31,7 +53,8 @@ jest.setTimeout(120_000);
 const tally = new DecisionTally();
 
 /** The engine, with KMS's S3 encryption-context key renamed so that it evaluates it (see the adapter). */
-const decide = (principal: SimulatedPrincipal, request: PermissionRequest) => decideWithEngine(adaptPrincipal(principal), adaptRequest(request));
+const decide = (principal: SimulatedPrincipal, request: PermissionRequest) =>
+  decideWithEngine(adaptPrincipal(principal), adaptRequest(request));
 
 // ---------------------------------------------------------------------------------------------
 // Parameter sets
@@ -118,7 +141,9 @@ const ADMINISTRATOR_IDENTITY: PolicyDocument = {
 function throughS3(world: World, action: string, object: string): PermissionRequest {
   const [, partition, , region] = world.kmsKeyArn!.split(':');
   // Each partition's endpoint DNS suffix (the AWS SDKs' partition data).
-  const suffix = { 'aws-cn': 'amazonaws.com.cn', 'aws-iso': 'c2s.ic.gov', 'aws-iso-b': 'sc2s.sgov.gov', 'aws-eusc': 'amazonaws.eu' }[partition] ?? 'amazonaws.com';
+  const suffix =
+    { 'aws-cn': 'amazonaws.com.cn', 'aws-iso': 'c2s.ic.gov', 'aws-iso-b': 'sc2s.sgov.gov', 'aws-eusc': 'amazonaws.eu' }[partition] ??
+    'amazonaws.com';
   return on(world, action, world.kmsKeyArn!, { 'kms:ViaService': `s3.${region}.${suffix}`, [S3_CONTEXT_KEY]: object });
 }
 
@@ -131,19 +156,29 @@ function planNeeds(world: World): PermissionRequest[] {
     on(world, 's3:ListBucket', world.stateBucketArn, { 's3:prefix': world.stateKey }),
     on(world, 's3:GetObject', world.stateObjectArn),
     ...['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].map((action) => on(world, action, world.lockArn)),
-    ...(world.kmsKeyArn === undefined ? [] : [
-      throughS3(world, 'kms:Decrypt', world.stateObjectArn),
-      throughS3(world, 'kms:Decrypt', world.lockArn),
-      throughS3(world, 'kms:GenerateDataKey', world.lockArn),
-    ]),
+    ...(world.kmsKeyArn === undefined
+      ? []
+      : [
+          throughS3(world, 'kms:Decrypt', world.stateObjectArn),
+          throughS3(world, 'kms:Decrypt', world.lockArn),
+          throughS3(world, 'kms:GenerateDataKey', world.lockArn),
+        ]),
   ];
 }
 
 /** What an apply of the workload stack needs beyond a plan. */
 function applyNeeds(world: World): PermissionRequest[] {
   const changes = [
-    'iam:UpdateAssumeRolePolicy', 'iam:UpdateRole', 'iam:UpdateRoleDescription', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy',
-    'iam:DetachRolePolicy', 'iam:TagRole', 'iam:UntagRole', 'iam:ListInstanceProfilesForRole', 'iam:DeleteRole',
+    'iam:UpdateAssumeRolePolicy',
+    'iam:UpdateRole',
+    'iam:UpdateRoleDescription',
+    'iam:PutRolePolicy',
+    'iam:DeleteRolePolicy',
+    'iam:DetachRolePolicy',
+    'iam:TagRole',
+    'iam:UntagRole',
+    'iam:ListInstanceProfilesForRole',
+    'iam:DeleteRole',
   ];
   return [
     settingBoundary(world, 'iam:CreateRole', newRoleArn(world, world.managedPath, 'new-runtime'), world.boundaryArn),
@@ -165,26 +200,56 @@ type NamedCase = readonly [string, PermissionRequest];
 function forbiddenToPipeline(world: World): NamedCase[] {
   const [workload] = world.workloadRoles;
   const underPath = newRoleArn(world, world.managedPath, 'sneaky');
-  const pipelineRoles: [string, WorldRole][] = [['the deploy role', world.deployRole], ['the plan role', world.planRole]];
+  const pipelineRoles: [string, WorldRole][] = [
+    ['the deploy role', world.deployRole],
+    ['the plan role', world.planRole],
+  ];
   return [
     ['iam:CreateRole without the boundary', settingBoundary(world, 'iam:CreateRole', underPath)],
     ['iam:CreateRole with another boundary', settingBoundary(world, 'iam:CreateRole', underPath, world.otherBoundaryArn)],
-    ['iam:CreateRole outside the managed path, even with the boundary', settingBoundary(world, 'iam:CreateRole', newRoleArn(world, '/', 'outside'), world.boundaryArn)],
-    ['iam:CreateRole under the pipeline role path', settingBoundary(world, 'iam:CreateRole', newRoleArn(world, world.pipelineRolePath, 'third'), world.boundaryArn)],
+    [
+      'iam:CreateRole outside the managed path, even with the boundary',
+      settingBoundary(world, 'iam:CreateRole', newRoleArn(world, '/', 'outside'), world.boundaryArn),
+    ],
+    [
+      'iam:CreateRole under the pipeline role path',
+      settingBoundary(world, 'iam:CreateRole', newRoleArn(world, world.pipelineRolePath, 'third'), world.boundaryArn),
+    ],
     ['iam:DeleteRolePermissionsBoundary on a workload role', onRole(world, 'iam:DeleteRolePermissionsBoundary', workload)],
-    ['iam:PutRolePermissionsBoundary with another policy', settingBoundary(world, 'iam:PutRolePermissionsBoundary', workload.arn, world.otherBoundaryArn)],
+    [
+      'iam:PutRolePermissionsBoundary with another policy',
+      settingBoundary(world, 'iam:PutRolePermissionsBoundary', workload.arn, world.otherBoundaryArn),
+    ],
     ['iam:PutRolePolicy on a role under the path that lacks the boundary', onRole(world, 'iam:PutRolePolicy', world.unboundedManagedRole)],
-    ['iam:AttachRolePolicy on a role under the path that lacks the boundary', onRole(world, 'iam:AttachRolePolicy', world.unboundedManagedRole, { 'iam:PolicyARN': world.administratorAccessArn })],
-    ['iam:UpdateAssumeRolePolicy on a role under the path that lacks the boundary', onRole(world, 'iam:UpdateAssumeRolePolicy', world.unboundedManagedRole)],
+    [
+      'iam:AttachRolePolicy on a role under the path that lacks the boundary',
+      onRole(world, 'iam:AttachRolePolicy', world.unboundedManagedRole, { 'iam:PolicyARN': world.administratorAccessArn }),
+    ],
+    [
+      'iam:UpdateAssumeRolePolicy on a role under the path that lacks the boundary',
+      onRole(world, 'iam:UpdateAssumeRolePolicy', world.unboundedManagedRole),
+    ],
     ...['iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion'].map(
       (action): NamedCase => [`${action} on the boundary`, on(world, action, world.boundaryArn)],
     ),
-    ...pipelineRoles.flatMap(([name, role]) => ['iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:DeleteRole', 'iam:DeleteRolePermissionsBoundary'].map(
-      (action): NamedCase => [`${action} on ${name}`, onRole(world, action, role, action === 'iam:AttachRolePolicy' ? { 'iam:PolicyARN': world.administratorAccessArn } : {})],
-    )),
-    ...['iam:DeleteOpenIDConnectProvider', 'iam:UpdateOpenIDConnectProviderThumbprint', 'iam:AddClientIDToOpenIDConnectProvider', 'iam:RemoveClientIDFromOpenIDConnectProvider'].map(
-      (action): NamedCase => [`${action} on the workspace provider`, on(world, action, world.providerArn)],
+    ...pipelineRoles.flatMap(([name, role]) =>
+      [
+        'iam:PutRolePolicy',
+        'iam:AttachRolePolicy',
+        'iam:UpdateAssumeRolePolicy',
+        'iam:DeleteRole',
+        'iam:DeleteRolePermissionsBoundary',
+      ].map((action): NamedCase => [
+        `${action} on ${name}`,
+        onRole(world, action, role, action === 'iam:AttachRolePolicy' ? { 'iam:PolicyARN': world.administratorAccessArn } : {}),
+      ]),
     ),
+    ...[
+      'iam:DeleteOpenIDConnectProvider',
+      'iam:UpdateOpenIDConnectProviderThumbprint',
+      'iam:AddClientIDToOpenIDConnectProvider',
+      'iam:RemoveClientIDFromOpenIDConnectProvider',
+    ].map((action): NamedCase => [`${action} on the workspace provider`, on(world, action, world.providerArn)]),
     ['s3:GetObject on another bucket', on(world, 's3:GetObject', world.otherBucketStateArn)],
     ["s3:GetObject on another account's state key", on(world, 's3:GetObject', world.otherAccountStateArn)],
     ["s3:PutObject on another account's state key", on(world, 's3:PutObject', world.otherAccountStateArn)],
@@ -198,18 +263,30 @@ function forbiddenToPipeline(world: World): NamedCase[] {
       [`sts:AssumeRole of ${role.name}`, onRole(world, 'sts:AssumeRole', role)],
     ]),
     ["iam:PutRolePolicy on the administrator's role", onRole(world, 'iam:PutRolePolicy', world.adminRole)],
-    ...['iam:PutRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:DeleteRole'].map(
-      (action): NamedCase => [`${action} on a role outside the path, even one carrying the boundary`, onRole(world, action, world.boundedOutsideRole)],
-    ),
-    ...[world.adminRole, world.deployRole, world.boundedOutsideRole].flatMap((role) => ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies'].map(
-      (action): NamedCase => [`${action} of ${role.name}, outside the managed path`, onRole(world, action, role)],
-    )),
-    ['iam:GetOpenIDConnectProvider of another issuer', on(world, 'iam:GetOpenIDConnectProvider', world.providerArn.replace(/workspaces\/[^/]+\//, 'workspaces/someone-else/'))],
-    ['kms:Decrypt with another key', on(world, 'kms:Decrypt', world.otherKmsKeyArn)],
-    ...(world.kmsKeyArn === undefined ? [] : [
-      ['kms:Decrypt with the state key, not through S3', on(world, 'kms:Decrypt', world.kmsKeyArn)] as NamedCase,
-      ["kms:Decrypt with the state key through S3 for another account's state", throughS3(world, 'kms:Decrypt', world.otherAccountStateArn)] as NamedCase,
+    ...['iam:PutRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:DeleteRole'].map((action): NamedCase => [
+      `${action} on a role outside the path, even one carrying the boundary`,
+      onRole(world, action, world.boundedOutsideRole),
     ]),
+    ...[world.adminRole, world.deployRole, world.boundedOutsideRole].flatMap((role) =>
+      ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies'].map((action): NamedCase => [
+        `${action} of ${role.name}, outside the managed path`,
+        onRole(world, action, role),
+      ]),
+    ),
+    [
+      'iam:GetOpenIDConnectProvider of another issuer',
+      on(world, 'iam:GetOpenIDConnectProvider', world.providerArn.replace(/workspaces\/[^/]+\//, 'workspaces/someone-else/')),
+    ],
+    ['kms:Decrypt with another key', on(world, 'kms:Decrypt', world.otherKmsKeyArn)],
+    ...(world.kmsKeyArn === undefined
+      ? []
+      : [
+          ['kms:Decrypt with the state key, not through S3', on(world, 'kms:Decrypt', world.kmsKeyArn)] as NamedCase,
+          [
+            "kms:Decrypt with the state key through S3 for another account's state",
+            throughS3(world, 'kms:Decrypt', world.otherAccountStateArn),
+          ] as NamedCase,
+        ]),
   ];
 }
 
@@ -219,14 +296,23 @@ function workloadEscalations(world: World): NamedCase[] {
   return [
     ['create a role without the boundary', settingBoundary(world, 'iam:CreateRole', newRoleArn(world, world.managedPath, 'free'))],
     ['create a role outside the path without the boundary', settingBoundary(world, 'iam:CreateRole', newRoleArn(world, '/', 'free'))],
-    ['create a role with another boundary', settingBoundary(world, 'iam:CreateRole', newRoleArn(world, world.managedPath, 'free'), world.otherBoundaryArn)],
+    [
+      'create a role with another boundary',
+      settingBoundary(world, 'iam:CreateRole', newRoleArn(world, world.managedPath, 'free'), world.otherBoundaryArn),
+    ],
     ['remove its own boundary (iam:DeleteRolePermissionsBoundary)', onRole(world, 'iam:DeleteRolePermissionsBoundary', self)],
     ["remove a sibling's boundary", onRole(world, 'iam:DeleteRolePermissionsBoundary', sibling)],
-    ['replace its own boundary with another policy', settingBoundary(world, 'iam:PutRolePermissionsBoundary', self.arn, world.otherBoundaryArn)],
+    [
+      'replace its own boundary with another policy',
+      settingBoundary(world, 'iam:PutRolePermissionsBoundary', self.arn, world.otherBoundaryArn),
+    ],
     ...['iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion'].map(
       (action): NamedCase => [`change the boundary (${action})`, on(world, action, world.boundaryArn)],
     ),
-    ["rewrite a policy attached to an administrator's role (iam:CreatePolicyVersion)", on(world, 'iam:CreatePolicyVersion', world.adminPolicyArn)],
+    [
+      "rewrite a policy attached to an administrator's role (iam:CreatePolicyVersion)",
+      on(world, 'iam:CreatePolicyVersion', world.adminPolicyArn),
+    ],
     ...[world.planRole, world.deployRole].flatMap((role) => [
       ...['iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:DeleteRole', 'iam:TagRole'].map(
         (action): NamedCase => [`${action} on the pipeline role ${role.name}`, onRole(world, action, role)],
@@ -234,15 +320,27 @@ function workloadEscalations(world: World): NamedCase[] {
       [`pass the pipeline role ${role.name} (iam:PassRole)`, onRole(world, 'iam:PassRole', role)] as NamedCase,
       [`assume the pipeline role ${role.name}`, onRole(world, 'sts:AssumeRole', role)] as NamedCase,
     ]),
-    ...[world.adminRole, world.unboundedManagedRole].flatMap((role) => ['iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy'].map(
-      (action): NamedCase => [`${action} on the unbounded role ${role.name}`, onRole(world, action, role, action === 'iam:AttachRolePolicy' ? { 'iam:PolicyARN': world.administratorAccessArn } : {})],
-    )),
+    ...[world.adminRole, world.unboundedManagedRole].flatMap((role) =>
+      ['iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy'].map((action): NamedCase => [
+        `${action} on the unbounded role ${role.name}`,
+        onRole(world, action, role, action === 'iam:AttachRolePolicy' ? { 'iam:PolicyARN': world.administratorAccessArn } : {}),
+      ]),
+    ),
     ...['iam:DeleteOpenIDConnectProvider', 'iam:UpdateOpenIDConnectProviderThumbprint', 'iam:AddClientIDToOpenIDConnectProvider'].map(
       (action): NamedCase => [`change the workspace provider (${action})`, on(world, action, world.providerArn)],
     ),
-    ...['iam:CreateUser', 'iam:CreateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile', 'iam:AttachUserPolicy', 'iam:PutUserPolicy', 'iam:AddUserToGroup'].map(
-      (action): NamedCase => [`touch users (${action})`, on(world, action, action === 'iam:AddUserToGroup' ? world.groupArn : world.userArn)],
-    ),
+    ...[
+      'iam:CreateUser',
+      'iam:CreateAccessKey',
+      'iam:CreateLoginProfile',
+      'iam:UpdateLoginProfile',
+      'iam:AttachUserPolicy',
+      'iam:PutUserPolicy',
+      'iam:AddUserToGroup',
+    ].map((action): NamedCase => [
+      `touch users (${action})`,
+      on(world, action, action === 'iam:AddUserToGroup' ? world.groupArn : world.userArn),
+    ]),
   ];
 }
 
@@ -252,10 +350,13 @@ function workloadOrdinaryWork(world: World): NamedCase[] {
   return [
     ['read an object of another bucket', on(world, 's3:GetObject', world.otherBucketStateArn)],
     ...((world.context.boundaryAllowedActions ?? ['*']).includes('*')
-      ? [
-        ['create a role with the boundary', settingBoundary(world, 'iam:CreateRole', newRoleArn(world, world.managedPath, 'child'), world.boundaryArn)],
-        ['put an inline policy on a sibling that carries the boundary', onRole(world, 'iam:PutRolePolicy', sibling)],
-      ] as NamedCase[]
+      ? ([
+          [
+            'create a role with the boundary',
+            settingBoundary(world, 'iam:CreateRole', newRoleArn(world, world.managedPath, 'child'), world.boundaryArn),
+          ],
+          ['put an inline policy on a sibling that carries the boundary', onRole(world, 'iam:PutRolePolicy', sibling)],
+        ] as NamedCase[])
       : []),
   ];
 }
@@ -266,7 +367,11 @@ async function expectDecision(principal: SimulatedPrincipal, request: Permission
 }
 
 /** Decides many requests and returns the ones whose decision differs from `expected`. */
-async function mismatches(principal: SimulatedPrincipal, requests: readonly PermissionRequest[], expected: (r: PermissionRequest) => 'ALLOW' | 'DENY'): Promise<string[]> {
+async function mismatches(
+  principal: SimulatedPrincipal,
+  requests: readonly PermissionRequest[],
+  expected: (r: PermissionRequest) => 'ALLOW' | 'DENY',
+): Promise<string[]> {
   const wrong: string[] = [];
   for (const request of requests) {
     const verdict = tally.record(await decide(principal, request));
@@ -299,8 +404,16 @@ function sweepRequests(world: World, resourceFilter: (arn: string) => boolean = 
 /** The deploy role's expected writes, stated from the design, not from `src`. */
 function deployMayWrite(world: World, request: PermissionRequest): boolean {
   const roleWrites = [
-    'iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:UpdateAssumeRolePolicy', 'iam:UpdateRole', 'iam:UpdateRoleDescription',
-    'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:DeleteRole',
+    'iam:CreateRole',
+    'iam:PutRolePermissionsBoundary',
+    'iam:UpdateAssumeRolePolicy',
+    'iam:UpdateRole',
+    'iam:UpdateRoleDescription',
+    'iam:PutRolePolicy',
+    'iam:DeleteRolePolicy',
+    'iam:AttachRolePolicy',
+    'iam:DetachRolePolicy',
+    'iam:DeleteRole',
   ];
   const bounded = world.workloadRoles.some((role) => role.arn === request.resource);
   if (bounded && [...roleWrites, 'iam:TagRole', 'iam:UntagRole'].includes(request.action)) return true;
@@ -400,7 +513,13 @@ describe.each(PARAMETER_SETS)('pipeline permissions with $name', ({ context }) =
       // sts:TagSession / SetSourceIdentity / SetContext only decorate an AssumeRole call (denied), and
       // AssumeRoleWithWebIdentity / AssumeRoleWithSAML are unauthenticated calls decided by the role's
       // trust policy alone (the pipeline roles trust only the workspace OIDC provider).
-      const notIdentityGoverned = new Set(['sts:TagSession', 'sts:SetSourceIdentity', 'sts:SetContext', 'sts:AssumeRoleWithWebIdentity', 'sts:AssumeRoleWithSAML']);
+      const notIdentityGoverned = new Set([
+        'sts:TagSession',
+        'sts:SetSourceIdentity',
+        'sts:SetContext',
+        'sts:AssumeRoleWithWebIdentity',
+        'sts:AssumeRoleWithSAML',
+      ]);
       const requests = sweepRequests(world, (arn) => bootstrap.has(arn)).filter((r) => !notIdentityGoverned.has(r.action));
       expect(requests.length).toBeGreaterThan(30);
       expect(await mismatches(workload, requests, () => 'DENY')).toEqual([]);
@@ -425,7 +544,10 @@ const generatedContext: fc.Arbitrary<PipelinePolicyContext> = fc
     kms: fc.boolean(),
   })
   // The two paths must not contain one another (resolvePipelineContext refuses them).
-  .filter(({ managed, pipeline }) => !`/${managed.join('/')}/`.startsWith(`/${pipeline.join('/')}/`) && !`/${pipeline.join('/')}/`.startsWith(`/${managed.join('/')}/`))
+  .filter(
+    ({ managed, pipeline }) =>
+      !`/${managed.join('/')}/`.startsWith(`/${pipeline.join('/')}/`) && !`/${pipeline.join('/')}/`.startsWith(`/${managed.join('/')}/`),
+  )
   .map(({ partition, accountId, workspace, managed, pipeline, bucket, key, kms }) => ({
     partition,
     accountId,
@@ -479,7 +601,11 @@ describe('generated contexts (fast-check)', () => {
 // ---------------------------------------------------------------------------------------------
 
 function actionsOn(document: PolicyDocument, resource: string, effect: 'Allow' | 'Deny' = 'Allow'): string[] {
-  return [...new Set(document.Statement.filter((s) => s.Effect === effect && asList(s.Resource).includes(resource)).flatMap((s) => asList(s.Action)))].sort();
+  return [
+    ...new Set(
+      document.Statement.filter((s) => s.Effect === effect && asList(s.Resource).includes(resource)).flatMap((s) => asList(s.Action)),
+    ),
+  ].sort();
 }
 
 describe('policy shape and limits', () => {
@@ -488,11 +614,15 @@ describe('policy shape and limits', () => {
   const workloadRoles = `arn:aws:iam::${world.accountId}:role${world.managedPath}*`;
 
   it('grants the plan role exactly the provider reads of the workload resource types on workload roles', () => {
-    expect(actionsOn(planRolePolicy(defaults.context), workloadRoles)).toEqual(providerCalls(WORKLOAD_ROLE_RESOURCE_CALLS, ['read']).sort());
+    expect(actionsOn(planRolePolicy(defaults.context), workloadRoles)).toEqual(
+      providerCalls(WORKLOAD_ROLE_RESOURCE_CALLS, ['read']).sort(),
+    );
   });
 
   it('grants the deploy role every provider call on workload roles except those written down as not granted', () => {
-    const expected = providerCalls(WORKLOAD_ROLE_RESOURCE_CALLS, ['read', 'create', 'update', 'delete']).filter((a) => !(a in CALLS_NOT_GRANTED));
+    const expected = providerCalls(WORKLOAD_ROLE_RESOURCE_CALLS, ['read', 'create', 'update', 'delete']).filter(
+      (a) => !(a in CALLS_NOT_GRANTED),
+    );
     expect(actionsOn(deployRolePolicy(defaults.context), workloadRoles)).toEqual(expected.sort());
   });
 
@@ -508,7 +638,10 @@ describe('policy shape and limits', () => {
       .flatMap((s) => asList(s.Action));
     for (const action of [...new Set([...conditioned, ...ROLE_ACTIONS_WITH_BOUNDARY_KEY])]) {
       const [service, name] = action.split(':');
-      expect({ action, keys: await documentedConditionKeys(service, name) }).toEqual({ action, keys: expect.arrayContaining(['iam:permissionsboundary']) });
+      expect({ action, keys: await documentedConditionKeys(service, name) }).toEqual({
+        action,
+        keys: expect.arrayContaining(['iam:permissionsboundary']),
+      });
     }
   });
 
@@ -517,13 +650,20 @@ describe('policy shape and limits', () => {
       expect(policySize(document)).toBeLessThan(POLICY_SIZE_LIMITS.managedPolicy * 0.75);
     }
     // Attached inline, plan and deploy fit in one role's 10,240-character inline quota together too.
-    expect(policySize(planRolePolicy(context)) + policySize(deployRolePolicy(context))).toBeLessThan(POLICY_SIZE_LIMITS.inlinePoliciesPerRole);
+    expect(policySize(planRolePolicy(context)) + policySize(deployRolePolicy(context))).toBeLessThan(
+      POLICY_SIZE_LIMITS.inlinePoliciesPerRole,
+    );
   });
 
   it('refuses, with the size and the quota, a context whose policies would not fit', () => {
     // Each path within IAM's 512 characters, each alone valid: together the deploy policy is too big.
     const long = (letter: string): string => `/${letter.repeat(250)}/${letter.repeat(250)}/`;
-    const context = { ...defaults.context, managedPath: long('m'), pipelineRolePath: long('p'), state: { ...defaults.context.state, key: 'k'.repeat(1000) } };
+    const context = {
+      ...defaults.context,
+      managedPath: long('m'),
+      pipelineRolePath: long('p'),
+      state: { ...defaults.context.state, key: 'k'.repeat(1000) },
+    };
     expect(() => deployRolePolicy(context)).toThrow(/the deploy role policy is \d+ characters .* at most 6144/);
   });
 
@@ -552,7 +692,9 @@ describe('policy shape and limits', () => {
   it('renders the table of docs/permissions.md from the same statements as the policies', () => {
     const table = permissionTableMarkdown(defaults.context, { includeBoundary: true });
     const rows = pipelinePermissionRows(defaults.context, { includeBoundary: true });
-    const statements = [planRolePolicy(defaults.context), deployRolePolicy(defaults.context), boundaryPolicy(defaults.context)].flatMap((d) => d.Statement);
+    const statements = [planRolePolicy(defaults.context), deployRolePolicy(defaults.context), boundaryPolicy(defaults.context)].flatMap(
+      (d) => d.Statement,
+    );
     expect(rows.map((r) => r.sid)).toEqual(statements.map((s) => s.Sid));
     expect(table.split('\n')).toHaveLength(2 + statements.length);
     for (const [row, statement] of rows.map((r, i) => [r, statements[i]] as const)) {
@@ -600,5 +742,7 @@ describe('policy shape and limits', () => {
 });
 
 afterAll(() => {
-  process.stdout.write(`\npipeline permissions: ${tally.allowed + tally.denied} decisions by iam-simulate, ${tally.allowed} ALLOW and ${tally.denied} DENY\n`);
+  process.stdout.write(
+    `\npipeline permissions: ${tally.allowed + tally.denied} decisions by iam-simulate, ${tally.allowed} ALLOW and ${tally.denied} DENY\n`,
+  );
 });

@@ -34,7 +34,7 @@ describe('the pipeline file', () => {
     const { name, items } = pipelineFor(file, { pullRequest: { source: 'feature/x', destination: 'main' } });
     const steps = stepsOf(items);
 
-    expect(name).toBe("pipelines.pull-requests.**");
+    expect(name).toBe('pipelines.pull-requests.**');
     expect(steps.map((s) => [s.name, s.oidc, s.trigger, s.deployment])).toEqual([
       ['Install, test and synthesize', false, 'automatic', undefined],
       ['Plan every account (read-only role)', true, 'automatic', undefined],
@@ -147,9 +147,18 @@ function makeRepository(at: string): { first: string; second: string } {
   const git = (...args: string[]) =>
     execFileSync('git', args, {
       cwd: at,
-      env: { PATH: '/usr/bin:/bin', HOME: at, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com',
-        GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' },
-    }).toString().trim();
+      env: {
+        PATH: '/usr/bin:/bin',
+        HOME: at,
+        GIT_CONFIG_NOSYSTEM: '1',
+        GIT_AUTHOR_NAME: 't',
+        GIT_AUTHOR_EMAIL: 't@example.com',
+        GIT_COMMITTER_NAME: 't',
+        GIT_COMMITTER_EMAIL: 't@example.com',
+      },
+    })
+      .toString()
+      .trim();
   mkdirSync(at, { recursive: true });
   git('init', '--quiet', '--initial-branch=main');
   writeFileSync(path.join(at, 'README.md'), 'committed\n');
@@ -188,7 +197,7 @@ describe('running a pipeline', () => {
     nodeBinDir = await node24BinDir();
   }, 300_000);
 
-  it('gives each step a fresh clone of the commit and only earlier steps\' artifacts; parallel steps see not each other\'s', async () => {
+  it("gives each step a fresh clone of the commit and only earlier steps' artifacts; parallel steps see not each other's", async () => {
     const items = pipeline(`
 pipelines:
   branches:
@@ -250,7 +259,11 @@ pipelines:
       const [build, deploy] = await runPipeline(items, { branch: 'main' }, options({ stepEnvironment, buildNumber: 42 }));
       const pr = await runStep(stepsOf(items)[0], { pullRequest: { source: 'feature/x', destination: 'main', id: 7 } }, [], options());
       const envOf = (result: StepResult): Record<string, string> =>
-        Object.fromEntries(read(result, 'env.txt').split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)));
+        Object.fromEntries(
+          read(result, 'env.txt')
+            .split('\n')
+            .map((line) => line.split(/=(.*)/s).slice(0, 2)),
+        );
       const [buildEnv, deployEnv, prEnv] = [envOf(build), envOf(deploy), envOf(pr)];
 
       expect(buildEnv.REHEARSAL_LEAK_MARKER).toBeUndefined();
@@ -285,7 +298,10 @@ pipelines:
       });
       expect(prEnv).toMatchObject({ BITBUCKET_BRANCH: 'feature/x', BITBUCKET_PR_ID: '7', BITBUCKET_PR_DESTINATION_BRANCH: 'main' });
     } finally {
-      for (const [name, value] of [['REHEARSAL_LEAK_MARKER', saved.marker], ['CI', saved.ci]] as const) {
+      for (const [name, value] of [
+        ['REHEARSAL_LEAK_MARKER', saved.marker],
+        ['CI', saved.ci],
+      ] as const) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }
@@ -300,7 +316,8 @@ pipelines:
   }, 60_000);
 
   it('runs the lines in one bash: an exported variable reaches the next line; the first failing line ends the step, its code', async () => {
-    const [step] = stepsOf(pipeline(`
+    const [step] = stepsOf(
+      pipeline(`
 pipelines:
   default:
     - step:
@@ -310,7 +327,8 @@ pipelines:
           - echo "$GREETING world" > greeting.txt
           - sh -c 'exit 3'
           - touch after.txt
-`));
+`),
+    );
     const result = await runStep(step, { branch: 'main' }, [], options());
 
     expect([result.passed, result.exitCode, result.timedOut]).toEqual([false, 3, false]);
@@ -345,7 +363,8 @@ pipelines:
   }, 60_000);
 
   it('kills the whole process group when the step exceeds its time limit', async () => {
-    const [step] = stepsOf(pipeline(`
+    const [step] = stepsOf(
+      pipeline(`
 pipelines:
   default:
     - step:
@@ -353,7 +372,8 @@ pipelines:
         script:
           - (sleep 60; touch late.txt) & echo $! > background.pid
           - sleep 60
-`));
+`),
+    );
     const result = await runStep(step, { branch: 'main' }, [], options({ stepTimeoutSeconds: 1 }));
     const pid = Number(read(result, 'background.pid'));
     const state = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] : 'gone';
@@ -376,7 +396,7 @@ pipelines:
         script: ['mkdir -p ~/.things', 'cat ~/.things/*.txt > seen.txt || true', 'echo "$BITBUCKET_BUILD_NUMBER" > ~/.things/run.txt']
 `;
 
-  it('keeps a cache after a successful step and restores a copy into a later pipeline\'s fresh HOME, never replacing it', async () => {
+  it("keeps a cache after a successful step and restores a copy into a later pipeline's fresh HOME, never replacing it", async () => {
     const cacheDefinitions = readPipelineFile(cachedPipeline).cacheDefinitions;
     const caches = path.join(root, 'cache-test');
     const [first] = await runPipeline(pipeline(cachedPipeline), { branch: 'main' }, options({ caches, cacheDefinitions }));
@@ -387,13 +407,17 @@ pipelines:
     expect(readFileSync(path.join(caches, 'things', 'run.txt'), 'utf8').trim()).toBe('1'); // a kept cache is never replaced
   }, 60_000);
 
-  it('links a seed into a step whose cache is absent (the machine\'s own cache), and keeps no copy of it', async () => {
+  it("links a seed into a step whose cache is absent (the machine's own cache), and keeps no copy of it", async () => {
     const seed = path.join(root, 'seed');
     mkdirSync(seed, { recursive: true });
     writeFileSync(path.join(seed, 'seeded.txt'), 'from the seed\n');
     const cacheDefinitions = readPipelineFile(cachedPipeline).cacheDefinitions;
     const caches = path.join(root, 'seeded-cache-test');
-    const [first] = await runPipeline(pipeline(cachedPipeline), { branch: 'main' }, options({ caches, cacheDefinitions, seedCaches: { things: seed } }));
+    const [first] = await runPipeline(
+      pipeline(cachedPipeline),
+      { branch: 'main' },
+      options({ caches, cacheDefinitions, seedCaches: { things: seed } }),
+    );
 
     expect(read(first, 'seen.txt')).toBe('from the seed');
     expect(readFileSync(path.join(seed, 'run.txt'), 'utf8').trim()).toBe('1');

@@ -17,7 +17,15 @@ const SCHEMA = path.resolve(ROOT, '..', 'shared', 'reference', 'bitbucket-pipeli
 const PIPELINE_FILE = path.join(ROOT, 'bitbucket-pipelines.yml');
 const INSTALLER = path.join(ROOT, 'scripts', 'install-terraform.sh');
 
-type Step = Record<string, unknown> & { name?: string; script?: string[]; oidc?: boolean; deployment?: string; trigger?: string; caches?: string[]; artifacts?: string[] };
+type Step = Record<string, unknown> & {
+  name?: string;
+  script?: string[];
+  oidc?: boolean;
+  deployment?: string;
+  trigger?: string;
+  caches?: string[];
+  artifacts?: string[];
+};
 type Item = { step?: Step; parallel?: unknown; stage?: { steps?: Item[] } };
 
 const text = readFileSync(PIPELINE_FILE, 'utf8');
@@ -62,7 +70,8 @@ describe('bitbucket-pipelines.yml', () => {
       for (const step of allSteps) expect(Object.keys(step).filter((k) => !known.includes(k))).toEqual([]);
     });
   } else {
-    it.skip(`is valid against Atlassian's pipeline schema (SKIPPED: ${SCHEMA} is absent; it is only in the project's shared reference folder)`, () => undefined);
+    it.skip(`is valid against Atlassian's pipeline schema (SKIPPED: ${SCHEMA} is absent; it is only in the project's shared reference folder)`, () =>
+      undefined);
   }
 
   it('runs in a node:24 image that has what the scripts use (the full Debian image: curl and unzip)', () => {
@@ -73,7 +82,8 @@ describe('bitbucket-pipelines.yml', () => {
     const terraformSteps = allSteps.filter(runsTerraform);
 
     expect(terraformSteps.length).toBeGreaterThanOrEqual(4);
-    for (const step of allSteps) expect({ name: step.name, oidc: step.oidc === true }).toEqual({ name: step.name, oidc: runsTerraform(step) });
+    for (const step of allSteps)
+      expect({ name: step.name, oidc: step.oidc === true }).toEqual({ name: step.name, oidc: runsTerraform(step) });
   });
 
   it('installs Terraform before running it in every OIDC step', () => {
@@ -92,7 +102,12 @@ describe('bitbucket-pipelines.yml', () => {
     expect(pullRequest).toHaveLength(2);
     // Terraform before the tests: under CI=true the acceptance suite requires it (and runs it offline).
     expect(test.script).toEqual([
-      'scripts/install-terraform.sh', 'npm ci', 'npm test', 'npm run synth', 'npm run build:explain', 'npm run build:plan-digest',
+      'scripts/install-terraform.sh',
+      'npm ci',
+      'npm test',
+      'npm run synth',
+      'npm run build:explain',
+      'npm run build:plan-digest',
     ]);
     expect(test.oidc).toBeUndefined();
     expect(test.artifacts).toEqual(expect.arrayContaining(['cdktf.out/**', 'dist/explain.js', 'dist/plan-digest.js']));
@@ -117,7 +132,9 @@ describe('bitbucket-pipelines.yml', () => {
     const accounts = (JSON.parse(readFileSync(EXAMPLE_CONFIG_FILE, 'utf8')).accounts as Array<{ name: string }>).map((a) => a.name);
     for (const step of main.filter((s) => s.deployment !== undefined)) {
       expect(accounts).toContain(step.deployment);
-      expect(script(step)).toContain('scripts/terraform-oidc.sh apply "${DEPLOY_ROLE_NAME:-bitbucket-deploy}" "${OIDC_ACCOUNT:-$BITBUCKET_DEPLOYMENT_ENVIRONMENT}"');
+      expect(script(step)).toContain(
+        'scripts/terraform-oidc.sh apply "${DEPLOY_ROLE_NAME:-bitbucket-deploy}" "${OIDC_ACCOUNT:-$BITBUCKET_DEPLOYMENT_ENVIRONMENT}"',
+      );
     }
   });
 
@@ -176,7 +193,10 @@ describe('the Terraform installer', () => {
     try {
       // A stand-in curl that "downloads" an archive other than the pinned one.
       mkdirSync(path.join(work, 'bin'));
-      writeFileSync(path.join(work, 'bin', 'curl'), '#!/usr/bin/env bash\nwhile [ "$1" != "--output" ]; do shift; done\necho tampered > "$2"\n');
+      writeFileSync(
+        path.join(work, 'bin', 'curl'),
+        '#!/usr/bin/env bash\nwhile [ "$1" != "--output" ]; do shift; done\necho tampered > "$2"\n',
+      );
       chmodSync(path.join(work, 'bin', 'curl'), 0o755);
       const result = spawnSync('bash', [INSTALLER, path.join(work, 'install')], {
         encoding: 'utf8',
@@ -184,7 +204,9 @@ describe('the Terraform installer', () => {
       });
 
       expect(result.status).toBe(1);
-      expect(result.stderr).toMatch(/has SHA-256 [0-9a-f]{64}, and it must be [0-9a-f]{64} \(the pinned checksum\); refusing to install it/);
+      expect(result.stderr).toMatch(
+        /has SHA-256 [0-9a-f]{64}, and it must be [0-9a-f]{64} \(the pinned checksum\); refusing to install it/,
+      );
       expect(existsSync(path.join(work, 'install', 'terraform'))).toBe(false);
     } finally {
       rmSync(work, { recursive: true, force: true });
@@ -207,7 +229,7 @@ describe('scripts/terraform-oidc.sh', () => {
 
   const fresh = (options: Parameters<typeof claims>[0] = {}) => claims({ issuedAt: Math.floor(Date.now() / 1000) - 60, ...options });
 
-  it('plans every stack with its own account\'s plan role, after the doctor admitted the token', async () => {
+  it("plans every stack with its own account's plan role, after the doctor admitted the token", async () => {
     const token = await sign(fresh(), key);
     const result = world.run(['plan', 'bitbucket-plan'], token);
     const calls = world.calls();
@@ -216,31 +238,68 @@ describe('scripts/terraform-oidc.sh', () => {
 
     expect(result.status).toBe(0);
     expect(calls.map(({ roleArn, session, args }) => [roleArn, session, args])).toEqual([
-      ['arn:aws:iam::444455556666:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-production', `${stack('production')} init -input=false -lockfile=readonly -no-color`],
-      ['arn:aws:iam::444455556666:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-production', `${stack('production')} plan -input=false -no-color -lock-timeout=5m -out=${planFile('production')}`],
-      ['arn:aws:iam::444455556666:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-production', `${stack('production')} show -no-color ${planFile('production')}`],
-      ['arn:aws:iam::444455556666:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-production', `${stack('production')} show -json ${planFile('production')}`],
-      ['arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-staging', `${stack('staging')} init -input=false -lockfile=readonly -no-color`],
-      ['arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-staging', `${stack('staging')} plan -input=false -no-color -lock-timeout=5m -out=${planFile('staging')}`],
-      ['arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-staging', `${stack('staging')} show -no-color ${planFile('staging')}`],
-      ['arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan', 'bitbucket-42-staging', `${stack('staging')} show -json ${planFile('staging')}`],
+      [
+        'arn:aws:iam::444455556666:role/bitbucket-pipeline/bitbucket-plan',
+        'bitbucket-42-production',
+        `${stack('production')} init -input=false -lockfile=readonly -no-color`,
+      ],
+      [
+        'arn:aws:iam::444455556666:role/bitbucket-pipeline/bitbucket-plan',
+        'bitbucket-42-production',
+        `${stack('production')} plan -input=false -no-color -lock-timeout=5m -out=${planFile('production')}`,
+      ],
+      [
+        'arn:aws:iam::444455556666:role/bitbucket-pipeline/bitbucket-plan',
+        'bitbucket-42-production',
+        `${stack('production')} show -no-color ${planFile('production')}`,
+      ],
+      [
+        'arn:aws:iam::444455556666:role/bitbucket-pipeline/bitbucket-plan',
+        'bitbucket-42-production',
+        `${stack('production')} show -json ${planFile('production')}`,
+      ],
+      [
+        'arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan',
+        'bitbucket-42-staging',
+        `${stack('staging')} init -input=false -lockfile=readonly -no-color`,
+      ],
+      [
+        'arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan',
+        'bitbucket-42-staging',
+        `${stack('staging')} plan -input=false -no-color -lock-timeout=5m -out=${planFile('staging')}`,
+      ],
+      [
+        'arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan',
+        'bitbucket-42-staging',
+        `${stack('staging')} show -no-color ${planFile('staging')}`,
+      ],
+      [
+        'arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan',
+        'bitbucket-42-staging',
+        `${stack('staging')} show -json ${planFile('staging')}`,
+      ],
     ]);
     // Terraform read the step's token from a file outside the clone, removed afterwards.
-    expect(calls.every(({ tokenFile, token: content }) => content === token && !tokenFile.startsWith(world.dir) && !existsSync(tokenFile))).toBe(true);
+    expect(
+      calls.every(({ tokenFile, token: content }) => content === token && !tokenFile.startsWith(world.dir) && !existsSync(tokenFile)),
+    ).toBe(true);
     // The plan files were outside the clone too, and are gone.
-    for (const name of ['staging', 'production']) expect([planFile(name).startsWith(world.dir), existsSync(planFile(name))]).toEqual([false, false]);
+    for (const name of ['staging', 'production'])
+      expect([planFile(name).startsWith(world.dir), existsSync(planFile(name))]).toEqual([false, false]);
     expect(world.read('plans/bitbucket-oidc-staging-workload.txt')).toContain('# aws_iam_role.staging-deploy will be created');
     expect(world.read('plans/bitbucket-oidc-staging-workload.digest')).toMatch(/^sha256:[0-9a-f]{64}\n$/);
     // In each account: the role, then the doctor's verdict, then Terraform.
     const out = result.stdout;
-    const section = out.indexOf('== bitbucket-oidc-staging-workload: plan as arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan');
+    const section = out.indexOf(
+      '== bitbucket-oidc-staging-workload: plan as arn:aws:iam::111122223333:role/bitbucket-pipeline/bitbucket-plan',
+    );
     const verdict = out.indexOf('Result: ALLOW by 1 of 1 role: staging/bitbucket-plan', section);
     expect(section).toBeGreaterThan(0);
     expect(verdict).toBeGreaterThan(section);
     expect(out.indexOf('Terraform has been successfully initialized!', section)).toBeGreaterThan(verdict);
   });
 
-  it('applies only the deployment\'s account, with its deploy role', async () => {
+  it("applies only the deployment's account, with its deploy role", async () => {
     world.run(['plan', 'bitbucket-plan', 'staging'], await sign(fresh(), key));
     world.clearLog();
     const result = world.run(['apply', 'bitbucket-deploy', 'staging'], await sign(fresh({ environmentUuid: EXAMPLE.stagingEnv }), key));
@@ -252,7 +311,7 @@ describe('scripts/terraform-oidc.sh', () => {
     expect(calls.map((c) => c.args.split(' ')[1])).toEqual(['init', 'plan', 'show', 'apply']);
   });
 
-  it('stops before Terraform, with the doctor\'s reason, when the role would refuse the token', async () => {
+  it("stops before Terraform, with the doctor's reason, when the role would refuse the token", async () => {
     world.run(['plan', 'bitbucket-plan', 'production'], await sign(fresh(), key));
     world.clearLog();
     const token = await sign(fresh(), key); // a normal step, not a deployment step

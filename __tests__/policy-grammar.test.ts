@@ -19,7 +19,14 @@ function config(inlinePolicies: unknown): any {
     workspace: 'acme',
     workspaceUuid: '4ccef084-b141-4ed8-8a6d-f7ee786f4016',
     state: { bucket: 'acme-state', region: 'eu-west-1' },
-    accounts: [{ name: 'production', accountId: '123456789012', region: 'eu-west-1', roles: [{ name: 'deploy', repositories: [{ uuid: REPO, environments: [ENV] }], inlinePolicies }] }],
+    accounts: [
+      {
+        name: 'production',
+        accountId: '123456789012',
+        region: 'eu-west-1',
+        roles: [{ name: 'deploy', repositories: [{ uuid: REPO, environments: [ENV] }], inlinePolicies }],
+      },
+    ],
   };
 }
 
@@ -34,7 +41,12 @@ function problemOf(document: unknown): { at: string; message: string } {
   return { at: found[0].path.replace(`${ROLE}.inlinePolicies.p`, ''), message: found[0].message };
 }
 
-const allow = (statement: Record<string, unknown> = {}) => ({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::acme/*', ...statement });
+const allow = (statement: Record<string, unknown> = {}) => ({
+  Effect: 'Allow',
+  Action: 's3:GetObject',
+  Resource: 'arn:aws:s3:::acme/*',
+  ...statement,
+});
 const policy = (...statements: unknown[]) => ({ Version: '2012-10-17', Statement: statements });
 
 describe('inline policies as AWS writes them', () => {
@@ -62,13 +74,29 @@ describe('inline policies as AWS writes them', () => {
   });
 
   it('writes booleans and numbers in conditions as the strings IAM stores', () => {
-    const { config: resolved } = validateConfig(config({ p: policy(allow({ Condition: { Bool: { 'aws:SecureTransport': true }, NumericLessThan: { 's3:max-keys': 10 } } })) }));
-    expect(resolved.accounts[0].roles[0].inlinePolicies.p.Statement[0].Condition).toEqual({ Bool: { 'aws:SecureTransport': 'true' }, NumericLessThan: { 's3:max-keys': '10' } });
+    const { config: resolved } = validateConfig(
+      config({ p: policy(allow({ Condition: { Bool: { 'aws:SecureTransport': true }, NumericLessThan: { 's3:max-keys': 10 } } })) }),
+    );
+    expect(resolved.accounts[0].roles[0].inlinePolicies.p.Statement[0].Condition).toEqual({
+      Bool: { 'aws:SecureTransport': 'true' },
+      NumericLessThan: { 's3:max-keys': '10' },
+    });
   });
 
   it('takes NotResource, IfExists and set operators', () => {
     expect(problemsOf({ p: policy(allow({ Resource: undefined, NotResource: 'arn:aws:s3:::secrets/*' })) })).toEqual([]);
-    expect(problemsOf({ p: policy(allow({ Condition: { StringEqualsIfExists: { 'aws:RequestedRegion': 'eu-west-1' }, 'ForAnyValue:StringLike': { 'aws:TagKeys': ['team*'] } } })) })).toEqual([]);
+    expect(
+      problemsOf({
+        p: policy(
+          allow({
+            Condition: {
+              StringEqualsIfExists: { 'aws:RequestedRegion': 'eu-west-1' },
+              'ForAnyValue:StringLike': { 'aws:TagKeys': ['team*'] },
+            },
+          }),
+        ),
+      }),
+    ).toEqual([]);
   });
 
   it('reads a policy from a JSON file beside the configuration', () => {
@@ -79,7 +107,9 @@ describe('inline policies as AWS writes them', () => {
       expect(resolved.accounts[0].roles[0].inlinePolicies.upload.Statement[0].Action).toBe('s3:PutObject');
       const missing = problemsOf({ upload: 'missing.json' }, dir);
       expect(missing).toEqual([expect.objectContaining({ path: `${ROLE}.inlinePolicies.upload` })]);
-      expect(missing[0].message).toMatch(/"missing.json" cannot be read \(ENOENT at .*missing.json\); paths are relative to the configuration file/);
+      expect(missing[0].message).toMatch(
+        /"missing.json" cannot be read \(ENOENT at .*missing.json\); paths are relative to the configuration file/,
+      );
       writeFileSync(path.join(dir, 'broken.json'), '{"Version": "2012-10-17",}');
       expect(problemsOf({ upload: 'broken.json' }, dir)[0].message).toContain('is not valid JSON at line 1');
     } finally {
@@ -110,7 +140,10 @@ describe('inline policies as AWS writes them', () => {
 
 describe('the IAM policy grammar', () => {
   it('requires Version, and refuses policy variables under 2008-10-17, which reads them literally', () => {
-    expect(problemOf({ Statement: [allow()] })).toMatchObject({ at: '.Version', message: expect.stringContaining('is required: "2012-10-17"') });
+    expect(problemOf({ Statement: [allow()] })).toMatchObject({
+      at: '.Version',
+      message: expect.stringContaining('is required: "2012-10-17"'),
+    });
     expect(problemOf({ Version: '2012-10-18', Statement: [allow()] }).message).toContain('"2012-10-18" must be "2012-10-17"');
     expect(problemsOf({ p: { Version: '2008-10-17', Statement: [allow()] } })).toEqual([]);
     const legacy = problemOf({ Version: '2008-10-17', Statement: [allow({ Resource: 'arn:aws:s3:::home/${aws:username}/*' })] });
@@ -124,48 +157,83 @@ describe('the IAM policy grammar', () => {
   });
 
   it('takes Effect Allow or Deny only, with its case', () => {
-    expect(problemOf(policy(allow({ Effect: 'allow' })))).toMatchObject({ at: '.Statement[0].Effect', message: expect.stringContaining('"allow" must be "Allow" or "Deny"') });
+    expect(problemOf(policy(allow({ Effect: 'allow' })))).toMatchObject({
+      at: '.Statement[0].Effect',
+      message: expect.stringContaining('"allow" must be "Allow" or "Deny"'),
+    });
     expect(problemOf(policy(allow({ Effect: undefined }))).at).toBe('.Statement[0].Effect');
   });
 
   it('takes actions as service:Action with * and ? wildcards', () => {
     expect(problemsOf({ p: policy(allow({ Action: ['s3:Get*', 'ec2:Describe?pc*'] })) })).toEqual([]);
     expect(readPolicyDocument('p', policy(allow({ Action: '*' })), () => undefined)).toBeDefined();
-    expect(problemOf(policy(allow({ Action: ['s3:GetObject', 'GetObject'] })))).toMatchObject({ at: '.Statement[0].Action[1]', message: expect.stringContaining('service:Action') });
+    expect(problemOf(policy(allow({ Action: ['s3:GetObject', 'GetObject'] })))).toMatchObject({
+      at: '.Statement[0].Action[1]',
+      message: expect.stringContaining('service:Action'),
+    });
     expect(problemOf(policy(allow({ Action: [] }))).message).toContain('a string or a non-empty list of actions');
     expect(problemOf(policy(allow({ Action: [7] }))).at).toBe('.Statement[0].Action[0]');
   });
 
   it('takes resources as * or ARNs', () => {
-    expect(problemsOf({ p: policy(allow({ Action: 's3:ListBucket', Resource: ['*', 'arn:aws-cn:s3:::b/*', 'arn:aws:iam::${aws:PrincipalAccount}:role/x'] })) })).toEqual([]);
-    expect(problemOf(policy(allow({ Resource: 'acme-bucket' })))).toMatchObject({ at: '.Statement[0].Resource', message: expect.stringContaining('be * or an ARN') });
+    expect(
+      problemsOf({
+        p: policy(
+          allow({ Action: 's3:ListBucket', Resource: ['*', 'arn:aws-cn:s3:::b/*', 'arn:aws:iam::${aws:PrincipalAccount}:role/x'] }),
+        ),
+      }),
+    ).toEqual([]);
+    expect(problemOf(policy(allow({ Resource: 'acme-bucket' })))).toMatchObject({
+      at: '.Statement[0].Resource',
+      message: expect.stringContaining('be * or an ARN'),
+    });
     expect(problemOf(policy(allow({ Resource: 'arn:aws' }))).at).toBe('.Statement[0].Resource');
   });
 
   it('needs exactly one of Action and NotAction, and of Resource and NotResource', () => {
-    expect(problemOf(policy(allow({ NotAction: 'iam:*' })))).toMatchObject({ at: '.Statement[0].NotAction', message: expect.stringContaining('cannot be used together with Action') });
-    expect(problemOf(policy(allow({ Action: undefined })))).toMatchObject({ at: '.Statement[0].Action', message: expect.stringContaining('is required (or NotAction)') });
-    expect(problemOf(policy(allow({ Resource: undefined })))).toMatchObject({ at: '.Statement[0].Resource', message: expect.stringContaining('is required (or NotResource)') });
+    expect(problemOf(policy(allow({ NotAction: 'iam:*' })))).toMatchObject({
+      at: '.Statement[0].NotAction',
+      message: expect.stringContaining('cannot be used together with Action'),
+    });
+    expect(problemOf(policy(allow({ Action: undefined })))).toMatchObject({
+      at: '.Statement[0].Action',
+      message: expect.stringContaining('is required (or NotAction)'),
+    });
+    expect(problemOf(policy(allow({ Resource: undefined })))).toMatchObject({
+      at: '.Statement[0].Resource',
+      message: expect.stringContaining('is required (or NotResource)'),
+    });
     expect(problemOf(policy(allow({ NotResource: '*' }))).at).toBe('.Statement[0].NotResource');
   });
 
   it('refuses Principal and NotPrincipal, which belong to trust and resource policies', () => {
-    expect(problemOf(policy(allow({ Principal: { AWS: '*' } })))).toMatchObject({ at: '.Statement[0].Principal', message: expect.stringContaining("has no place in a role's permissions policy") });
+    expect(problemOf(policy(allow({ Principal: { AWS: '*' } })))).toMatchObject({
+      at: '.Statement[0].Principal',
+      message: expect.stringContaining("has no place in a role's permissions policy"),
+    });
     expect(problemOf(policy(allow({ NotPrincipal: { AWS: '*' } }))).at).toBe('.Statement[0].NotPrincipal');
   });
 
   it('names the field a misspelt one most likely meant', () => {
     const found = problemsOf({ p: policy({ Effect: 'Allow', Actions: 's3:GetObject', Resource: '*' }) });
-    expect(found.map((p) => p.path)).toEqual([`${ROLE}.inlinePolicies.p.Statement[0].Actions`, `${ROLE}.inlinePolicies.p.Statement[0].Action`]);
+    expect(found.map((p) => p.path)).toEqual([
+      `${ROLE}.inlinePolicies.p.Statement[0].Actions`,
+      `${ROLE}.inlinePolicies.p.Statement[0].Action`,
+    ]);
     expect(found[0].message).toContain('unknown field; did you mean "Action"?');
-    expect(problemOf({ Version: '2012-10-17', Statements: [allow()], Statement: [allow()] }).message).toContain('did you mean "Statement"?');
+    expect(problemOf({ Version: '2012-10-17', Statements: [allow()], Statement: [allow()] }).message).toContain(
+      'did you mean "Statement"?',
+    );
   });
 
   it('refuses condition operators IAM does not know, with its qualifiers and IfExists known', () => {
     expect(problemOf(policy(allow({ Condition: { StringEqual: { 'aws:RequestedRegion': 'eu-west-1' } } })))).toMatchObject({
-      at: '.Statement[0].Condition.StringEqual', message: expect.stringContaining('is not an IAM condition operator'),
+      at: '.Statement[0].Condition.StringEqual',
+      message: expect.stringContaining('is not an IAM condition operator'),
     });
-    expect(problemOf(policy(allow({ Condition: { 'ForAllValue:StringEquals': { 'aws:TagKeys': 'team' } } }))).at).toBe('.Statement[0].Condition.ForAllValue:StringEquals');
+    expect(problemOf(policy(allow({ Condition: { 'ForAllValue:StringEquals': { 'aws:TagKeys': 'team' } } }))).at).toBe(
+      '.Statement[0].Condition.ForAllValue:StringEquals',
+    );
   });
 
   it('refuses condition keys without a service prefix and empty condition values', () => {
@@ -175,30 +243,48 @@ describe('the IAM policy grammar', () => {
   });
 
   it('refuses a Sid that is not alphanumeric, and a Sid used twice', () => {
-    expect(problemOf(policy(allow({ Sid: 'read-objects' })))).toMatchObject({ at: '.Statement[0].Sid', message: expect.stringContaining('letters and digits only') });
-    expect(problemOf(policy(allow({ Sid: 'Read' }), allow({ Sid: 'Read' })))).toMatchObject({ at: '.Statement[1].Sid', message: expect.stringContaining('unique within a policy') });
+    expect(problemOf(policy(allow({ Sid: 'read-objects' })))).toMatchObject({
+      at: '.Statement[0].Sid',
+      message: expect.stringContaining('letters and digits only'),
+    });
+    expect(problemOf(policy(allow({ Sid: 'Read' }), allow({ Sid: 'Read' })))).toMatchObject({
+      at: '.Statement[1].Sid',
+      message: expect.stringContaining('unique within a policy'),
+    });
   });
 
   it('refuses inline policies of one role totalling over 10,240 characters, whitespace excluded', () => {
-    const resources = (n: number, from: number) => Array.from({ length: n }, (_, i) => `arn:aws:s3:::bucket-${String(from + i).padStart(6, '0')}/*`);
+    const resources = (n: number, from: number) =>
+      Array.from({ length: n }, (_, i) => `arn:aws:s3:::bucket-${String(from + i).padStart(6, '0')}/*`);
     const sizeOf = (n: number) => JSON.stringify(policy(allow({ Resource: resources(n, 0) }))).length;
     let n = 1;
     while (sizeOf(n + 1) <= 10240) n++;
     expect(problemsOf({ p: policy(allow({ Resource: resources(n, 0) })) })).toEqual([]);
     const over = problemsOf({ p: policy(allow({ Resource: resources(n, 0) })), q: policy(allow({ Resource: resources(1, n) })) });
-    expect(over).toEqual([expect.objectContaining({ path: `${ROLE}.inlinePolicies`, message: expect.stringContaining('must be at most 10240 per role') })]);
+    expect(over).toEqual([
+      expect.objectContaining({ path: `${ROLE}.inlinePolicies`, message: expect.stringContaining('must be at most 10240 per role') }),
+    ]);
   });
 
-  it('refuses a policy name outside IAM\'s character set', () => {
+  it("refuses a policy name outside IAM's character set", () => {
     const found = problemsOf({ 'read artifacts': policy(allow()) });
-    expect(found).toEqual([expect.objectContaining({ path: `${ROLE}.inlinePolicies.read artifacts`, message: expect.stringContaining('policy name "read artifacts" must be 1-128 characters') })]);
+    expect(found).toEqual([
+      expect.objectContaining({
+        path: `${ROLE}.inlinePolicies.read artifacts`,
+        message: expect.stringContaining('policy name "read artifacts" must be 1-128 characters'),
+      }),
+    ]);
   });
 });
 
 describe('readPolicyDocument', () => {
   it('reports through the callback and returns nothing for a broken document', () => {
     const reported: string[] = [];
-    expect(readPolicyDocument('doc', { Version: '2012-10-17', Statement: { Effect: 'Allow' } }, (at, message) => reported.push(`${at}: ${message}`))).toBeUndefined();
+    expect(
+      readPolicyDocument('doc', { Version: '2012-10-17', Statement: { Effect: 'Allow' } }, (at, message) =>
+        reported.push(`${at}: ${message}`),
+      ),
+    ).toBeUndefined();
     expect(reported).toEqual([
       expect.stringMatching(/^doc\.Statement\.Action: is required \(or NotAction\)/),
       expect.stringMatching(/^doc\.Statement\.Resource: is required \(or NotResource\)/),

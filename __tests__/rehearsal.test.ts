@@ -23,193 +23,222 @@ const CONFIG = 'config/example.json';
 /** A step's outcome for an assertion message: its name, result and the end of its log. */
 const outcome = (result: StepResult) => ({ step: result.step.name, passed: result.passed, log: tail(result.log, 25) });
 
-describeWithTerraform((version) => `the pipeline rehearsal of ${CONFIG} (Terraform ${version})`, () => {
-  let rehearsal: Rehearsal;
-  let firstDeploy: AdminCommand[];
-  let pullRequest: PipelineRun;
-  let main: PipelineRun;
-  const lines: string[] = [];
-
-  beforeAll(async () => {
-    rehearsal = await Rehearsal.start({ root: ROOT, configFile: CONFIG, testStep: 'quick', out: (line) => lines.push(line) });
-    firstDeploy = await rehearsal.firstDeploy();
-    pullRequest = await rehearsal.pipeline(PULL_REQUEST);
-    main = await rehearsal.pipeline(PUSH_TO_MAIN, { until: (step) => step.deployment !== undefined });
-  });
-
-  afterAll(async () => {
-    await rehearsal?.stop();
-    console.log(lines.join('\n'));
-  });
-
-  /** The STS log entries of AssumeRoleWithWebIdentity since `from`. */
-  const assumed = (from: number) => rehearsal.aws.stsLog.slice(from).filter((e) => e.action === 'AssumeRoleWithWebIdentity');
-  /** A stand-in for dist/explain.js that only derives role ARNs: the step without the doctor's check. */
-  const withoutDoctor = () => {
-    const file = path.join(rehearsal.work, 'explain-without-check.js');
-    writeFileSync(file, "if (process.argv.includes('--print-role-arn')) require(require('path').resolve('dist/explain.js'));\n");
-    return { EXPLAIN_JS: file };
-  };
-  const accounts = () => rehearsal.config.accounts;
-  const roleArn = (account: string, role: 'plan' | 'deploy') => {
-    const a = rehearsal.account(account);
-    const name = role === 'plan' ? rehearsal.config.pipeline!.planRoleName : rehearsal.config.pipeline!.deployRoleName;
-    return `arn:${a.partition}:iam::${a.accountId}:role${rehearsal.config.pipeline!.rolePath}${name}`;
-  };
-  const workloadRoles = async (account: string) =>
-    ((await rehearsal.state(account, 'workload'))?.resources ?? []).filter((r) => r.type === 'aws_iam_role').map((r) => r.instances[0].attributes.name);
-
-  it('runs the README\'s first deploy as an administrator: every bootstrap stack applied, its state in the bucket the state account created', async () => {
-    expect(firstDeploy.map((c) => c.command)).toEqual(['npm run --silent synth', ...rehearsal.firstDeployCommands()]);
-    for (const account of accounts()) {
-      const state = await rehearsal.state(account.name, 'bootstrap');
-      const roles = state?.resources.filter((r) => r.type === 'aws_iam_role').map((r) => r.instances[0].attributes.name).sort();
-      expect({ account: account.name, roles }).toEqual({ account: account.name, roles: ['bitbucket-deploy', 'bitbucket-plan'] });
-      expect(rehearsal.aws.world.roles.has(roleArn(account.name, 'deploy'))).toBe(true);
-    }
-  });
-
-  it('runs the README\'s first-deploy block itself, for the example (the commands it shows are the ones rehearsed)', () => {
-    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const block = /<!-- first-deploy:start -->\n```sh\n([\s\S]*?)```/.exec(readme)![1];
-    const shown = block.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#')).slice(2);
-    expect(rehearsal.firstDeployCommands().map((c) => c.replace(/ -backend-config=use_path_style=true/g, ''))).toEqual(shown);
-  });
-
-  it('tests on a pull request, then plans every account with its plan role, leaving each plan for review', () => {
-    expect(pullRequest.results.map(outcome)).toEqual(pullRequest.results.map((r) => ({ ...outcome(r), passed: true })));
-    const plan = pullRequest.results[1];
-    for (const account of accounts()) {
-      const stack = stackName(account, 'workload');
-      expect(existsSync(path.join(plan.cloneDir, 'plans', `${stack}.txt`))).toBe(true);
-      expect(readFileSync(path.join(plan.cloneDir, 'plans', `${stack}.digest`), 'utf8')).toMatch(/^sha256:[0-9a-f]{64}\n$/);
-    }
-    const roles = rehearsal.aws.stsLog.filter((e) => e.action === 'AssumeRoleWithWebIdentity' && e.code === 'OK').map((e) => e.roleArn);
-    expect(new Set(roles)).toEqual(new Set(accounts().map((a) => roleArn(a.name, 'plan'))));
-  });
-
-  it('installs the pinned Terraform in every step that runs it, from the archive server, checksum checked', () => {
-    const installs = rehearsal.releases.requests.filter((r) => r.status === 200).length;
-    expect(installs).toBeGreaterThanOrEqual(pullRequest.results.length);
-    for (const result of pullRequest.results) expect(result.log).toMatch(/Installed Terraform \S+ \(SHA-256 verified\)/);
-  });
-
-  it('refuses a pull-request step that tries the deploy role: the doctor says why, and without the doctor STS refuses', async () => {
-    const plan = rehearsal.stepNamed(PULL_REQUEST, pullRequest.results[1].step.name);
-    const byDoctor = await rehearsal.step(pullRequest, plan, { variables: { PLAN_ROLE_NAME: 'bitbucket-deploy' } });
-    const from = rehearsal.aws.stsLog.length;
-    const bySts = await rehearsal.step(pullRequest, plan, { variables: { PLAN_ROLE_NAME: 'bitbucket-deploy', ...withoutDoctor() } });
-
-    expect(byDoctor.passed).toBe(false);
-    expect(byDoctor.log).toMatch(/DENY +staging\/bitbucket-deploy/);
-    expect(bySts.passed).toBe(false);
-    expect(bySts.log).toContain('Not authorized to perform sts:AssumeRoleWithWebIdentity');
-    expect(assumed(from).map((e) => e.code)).toEqual(accounts().map(() => 'AccessDenied'));
-  });
-
-  it('tests and plans on main before any deployment', () => {
-    expect(main.results.map((r) => r.passed)).toEqual([true, true]);
-  });
-
-  it('refuses a deployment step given a normal step\'s token, or another environment\'s, and applies nothing', async () => {
-    const production = rehearsal.deploymentStep('production');
-    const staging = rehearsal.account('staging').deploymentEnvironment!.uuid;
-    const normal = await rehearsal.step(main, production, { token: (b) => rehearsal.tokenFor(b, null) });
-    const otherEnvironment = await rehearsal.step(main, production, { token: (b) => rehearsal.tokenFor(b, staging) });
-    const from = rehearsal.aws.stsLog.length;
-    const normalBySts = await rehearsal.step(main, production, { token: (b) => rehearsal.tokenFor(b, null), variables: withoutDoctor() });
-    const otherBySts = await rehearsal.step(main, production, { token: (b) => rehearsal.tokenFor(b, staging), variables: withoutDoctor() });
-
-    for (const refused of [normal, otherEnvironment]) {
-      expect(outcome(refused)).toMatchObject({ passed: false });
-      expect(refused.log).toMatch(/DENY +production\/bitbucket-deploy/);
-    }
-    for (const refused of [normalBySts, otherBySts]) {
-      expect(outcome(refused)).toMatchObject({ passed: false });
-      expect(refused.log).toContain('Not authorized to perform sts:AssumeRoleWithWebIdentity');
-    }
-    expect(assumed(from).map((e) => [e.roleArn, e.code])).toEqual([
-      [roleArn('production', 'deploy'), 'AccessDenied'], [roleArn('production', 'deploy'), 'AccessDenied'],
-    ]);
-    expect(await rehearsal.state('production', 'workload')).toBeUndefined();
-  });
-
-  it('runs two deployment steps of one account at once: one applies, the other waits or fails on the lock and applies nothing', async () => {
-    const staging = rehearsal.deploymentStep('staging');
-    const both = await Promise.all([rehearsal.step(main, staging), rehearsal.step(main, staging)]);
-
-    expect(both.map((r) => (r.passed ? 'applied' : 'refused')).sort()).toEqual(['applied', 'refused']);
-    const refused = both.find((r) => !r.passed)!;
-    // Refused by the digest check (its plan ran after the other applied), by Terraform (its saved plan went
-    // stale), or on the lock (Terraform gives up when the lock it waits for vanishes while it reads it).
-    expect(refused.log).toMatch(/differs from the plan reviewed in the plan step|Saved plan is stale|Error acquiring the state lock/);
-    expect(await workloadRoles('staging')).toEqual(rehearsal.account('staging').roles.map((r) => r.name));
-  });
-
-  it('refuses an old deployment step re-run after a newer one applied, and leaves the state as it was', async () => {
-    const before = await rehearsal.state('staging', 'workload');
-    const again = await rehearsal.step(main, rehearsal.deploymentStep('staging'));
-
-    expect(again.passed).toBe(false);
-    expect(again.log).toContain('differs from the plan reviewed in the plan step');
-    expect(await rehearsal.state('staging', 'workload')).toEqual(before);
-  });
-
-  it('deploys production with its deploy role; the applied states hold each account\'s workload roles, in IAM too', async () => {
-    const from = rehearsal.aws.stsLog.length;
-    const production = await rehearsal.step(main, rehearsal.deploymentStep('production'));
-
-    expect(outcome(production)).toMatchObject({ passed: true });
-    // Terraform's S3 backend and each start of the provider assume the role: every time the same one.
-    expect(new Set(assumed(from).map((e) => `${e.roleArn} ${e.code}`))).toEqual(new Set([`${roleArn('production', 'deploy')} OK`]));
-    for (const account of accounts()) {
-      expect(await workloadRoles(account.name)).toEqual(account.roles.map((r) => r.name));
-      for (const role of account.roles) {
-        const arn = `arn:${account.partition}:iam::${account.accountId}:role${role.path}${role.name}`;
-        expect(rehearsal.aws.world.roles.get(arn)?.assumeRolePolicy).toEqual(role.trustPolicy);
-      }
-    }
-  });
-
-  it('refuses the plan role writing its state: S3 answers AccessDenied and the state stays as it was', async () => {
-    const stack = stackName({ name: 'staging' }, 'workload');
-    const before = await rehearsal.state('staging', 'workload');
-    const role = before!.resources.find((r) => r.type === 'aws_iam_role')!;
-    const write = await rehearsal.step(pullRequest, rehearsal.stepNamed(PULL_REQUEST, pullRequest.results[1].step.name), {
-      script: [
-        'scripts/install-terraform.sh',
-        'export AWS_WEB_IDENTITY_TOKEN_FILE="$PWD/.token" && printf \'%s\' "$BITBUCKET_STEP_OIDC_TOKEN" > "$AWS_WEB_IDENTITY_TOKEN_FILE"',
-        'export AWS_ROLE_ARN="$(node dist/explain.js --print-role-arn --account staging --role bitbucket-plan)"',
-        `terraform -chdir=cdktf.out/stacks/${stack} init -input=false -lockfile=readonly`,
-        `terraform -chdir=cdktf.out/stacks/${stack} state rm 'aws_iam_role.${role.name}'`,
-      ],
-    });
-
-    expect(write.passed).toBe(false);
-    expect(write.log).toContain('AccessDenied');
-    expect(write.log).toContain(`is not authorized to perform: s3:PutObject on resource: "arn:aws:s3:::${rehearsal.config.state.bucket}/${rehearsal.config.state.keyPrefix}/staging/workload.tfstate"`);
-    expect(await rehearsal.state('staging', 'workload')).toEqual(before);
-  });
-});
-
-describeWithTerraform(() => 'the pipeline rehearsal of a configuration with an account that has no deployment step', () => {
-  it('fails the test step with the pipeline-fit message, before any plan', async () => {
-    const config = JSON.parse(readFileSync(path.join(ROOT, CONFIG), 'utf8'));
-    config.accounts.push({
-      name: 'sandbox', accountId: '777788889999', region: 'eu-west-1', roles: [],
-      deploymentEnvironment: { uuid: '{6f0e2b1a-9c8d-4e7f-a6b5-c4d3e2f1a0b9}', name: 'Sandbox' },
-    });
-    const configFile = 'config/with-sandbox.json';
+describeWithTerraform(
+  (version) => `the pipeline rehearsal of ${CONFIG} (Terraform ${version})`,
+  () => {
+    let rehearsal: Rehearsal;
+    let firstDeploy: AdminCommand[];
+    let pullRequest: PipelineRun;
+    let main: PipelineRun;
     const lines: string[] = [];
-    const rehearsal = await Rehearsal.start({ root: ROOT, configFile, files: { [configFile]: JSON.stringify(config, null, 2) }, testStep: 'quick', out: (l) => lines.push(l) });
-    try {
-      const run = await rehearsal.pipeline(PULL_REQUEST);
 
-      expect(run.results.map((r) => r.passed)).toEqual([false]);
-      expect(run.results[0].log).toContain('gives every account of config/with-sandbox.json a deployment step');
-      expect(run.results[0].log).toMatch(/sandbox/);
-    } finally {
-      await rehearsal.stop();
-    }
-  });
-});
+    beforeAll(async () => {
+      rehearsal = await Rehearsal.start({ root: ROOT, configFile: CONFIG, testStep: 'quick', out: (line) => lines.push(line) });
+      firstDeploy = await rehearsal.firstDeploy();
+      pullRequest = await rehearsal.pipeline(PULL_REQUEST);
+      main = await rehearsal.pipeline(PUSH_TO_MAIN, { until: (step) => step.deployment !== undefined });
+    });
+
+    afterAll(async () => {
+      await rehearsal?.stop();
+      console.log(lines.join('\n'));
+    });
+
+    /** The STS log entries of AssumeRoleWithWebIdentity since `from`. */
+    const assumed = (from: number) => rehearsal.aws.stsLog.slice(from).filter((e) => e.action === 'AssumeRoleWithWebIdentity');
+    /** A stand-in for dist/explain.js that only derives role ARNs: the step without the doctor's check. */
+    const withoutDoctor = () => {
+      const file = path.join(rehearsal.work, 'explain-without-check.js');
+      writeFileSync(file, "if (process.argv.includes('--print-role-arn')) require(require('path').resolve('dist/explain.js'));\n");
+      return { EXPLAIN_JS: file };
+    };
+    const accounts = () => rehearsal.config.accounts;
+    const roleArn = (account: string, role: 'plan' | 'deploy') => {
+      const a = rehearsal.account(account);
+      const name = role === 'plan' ? rehearsal.config.pipeline!.planRoleName : rehearsal.config.pipeline!.deployRoleName;
+      return `arn:${a.partition}:iam::${a.accountId}:role${rehearsal.config.pipeline!.rolePath}${name}`;
+    };
+    const workloadRoles = async (account: string) =>
+      ((await rehearsal.state(account, 'workload'))?.resources ?? [])
+        .filter((r) => r.type === 'aws_iam_role')
+        .map((r) => r.instances[0].attributes.name);
+
+    it("runs the README's first deploy as an administrator: every bootstrap stack applied, its state in the bucket the state account created", async () => {
+      expect(firstDeploy.map((c) => c.command)).toEqual(['npm run --silent synth', ...rehearsal.firstDeployCommands()]);
+      for (const account of accounts()) {
+        const state = await rehearsal.state(account.name, 'bootstrap');
+        const roles = state?.resources
+          .filter((r) => r.type === 'aws_iam_role')
+          .map((r) => r.instances[0].attributes.name)
+          .sort();
+        expect({ account: account.name, roles }).toEqual({ account: account.name, roles: ['bitbucket-deploy', 'bitbucket-plan'] });
+        expect(rehearsal.aws.world.roles.has(roleArn(account.name, 'deploy'))).toBe(true);
+      }
+    });
+
+    it("runs the README's first-deploy block itself, for the example (the commands it shows are the ones rehearsed)", () => {
+      const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+      const block = /<!-- first-deploy:start -->\n```sh\n([\s\S]*?)```/.exec(readme)![1];
+      const shown = block
+        .split('\n')
+        .filter((line) => line.trim() !== '' && !line.startsWith('#'))
+        .slice(2);
+      expect(rehearsal.firstDeployCommands().map((c) => c.replace(/ -backend-config=use_path_style=true/g, ''))).toEqual(shown);
+    });
+
+    it('tests on a pull request, then plans every account with its plan role, leaving each plan for review', () => {
+      expect(pullRequest.results.map(outcome)).toEqual(pullRequest.results.map((r) => ({ ...outcome(r), passed: true })));
+      const plan = pullRequest.results[1];
+      for (const account of accounts()) {
+        const stack = stackName(account, 'workload');
+        expect(existsSync(path.join(plan.cloneDir, 'plans', `${stack}.txt`))).toBe(true);
+        expect(readFileSync(path.join(plan.cloneDir, 'plans', `${stack}.digest`), 'utf8')).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+      }
+      const roles = rehearsal.aws.stsLog.filter((e) => e.action === 'AssumeRoleWithWebIdentity' && e.code === 'OK').map((e) => e.roleArn);
+      expect(new Set(roles)).toEqual(new Set(accounts().map((a) => roleArn(a.name, 'plan'))));
+    });
+
+    it('installs the pinned Terraform in every step that runs it, from the archive server, checksum checked', () => {
+      const installs = rehearsal.releases.requests.filter((r) => r.status === 200).length;
+      expect(installs).toBeGreaterThanOrEqual(pullRequest.results.length);
+      for (const result of pullRequest.results) expect(result.log).toMatch(/Installed Terraform \S+ \(SHA-256 verified\)/);
+    });
+
+    it('refuses a pull-request step that tries the deploy role: the doctor says why, and without the doctor STS refuses', async () => {
+      const plan = rehearsal.stepNamed(PULL_REQUEST, pullRequest.results[1].step.name);
+      const byDoctor = await rehearsal.step(pullRequest, plan, { variables: { PLAN_ROLE_NAME: 'bitbucket-deploy' } });
+      const from = rehearsal.aws.stsLog.length;
+      const bySts = await rehearsal.step(pullRequest, plan, { variables: { PLAN_ROLE_NAME: 'bitbucket-deploy', ...withoutDoctor() } });
+
+      expect(byDoctor.passed).toBe(false);
+      expect(byDoctor.log).toMatch(/DENY +staging\/bitbucket-deploy/);
+      expect(bySts.passed).toBe(false);
+      expect(bySts.log).toContain('Not authorized to perform sts:AssumeRoleWithWebIdentity');
+      expect(assumed(from).map((e) => e.code)).toEqual(accounts().map(() => 'AccessDenied'));
+    });
+
+    it('tests and plans on main before any deployment', () => {
+      expect(main.results.map((r) => r.passed)).toEqual([true, true]);
+    });
+
+    it("refuses a deployment step given a normal step's token, or another environment's, and applies nothing", async () => {
+      const production = rehearsal.deploymentStep('production');
+      const staging = rehearsal.account('staging').deploymentEnvironment!.uuid;
+      const normal = await rehearsal.step(main, production, { token: (b) => rehearsal.tokenFor(b, null) });
+      const otherEnvironment = await rehearsal.step(main, production, { token: (b) => rehearsal.tokenFor(b, staging) });
+      const from = rehearsal.aws.stsLog.length;
+      const normalBySts = await rehearsal.step(main, production, { token: (b) => rehearsal.tokenFor(b, null), variables: withoutDoctor() });
+      const otherBySts = await rehearsal.step(main, production, {
+        token: (b) => rehearsal.tokenFor(b, staging),
+        variables: withoutDoctor(),
+      });
+
+      for (const refused of [normal, otherEnvironment]) {
+        expect(outcome(refused)).toMatchObject({ passed: false });
+        expect(refused.log).toMatch(/DENY +production\/bitbucket-deploy/);
+      }
+      for (const refused of [normalBySts, otherBySts]) {
+        expect(outcome(refused)).toMatchObject({ passed: false });
+        expect(refused.log).toContain('Not authorized to perform sts:AssumeRoleWithWebIdentity');
+      }
+      expect(assumed(from).map((e) => [e.roleArn, e.code])).toEqual([
+        [roleArn('production', 'deploy'), 'AccessDenied'],
+        [roleArn('production', 'deploy'), 'AccessDenied'],
+      ]);
+      expect(await rehearsal.state('production', 'workload')).toBeUndefined();
+    });
+
+    it('runs two deployment steps of one account at once: one applies, the other waits or fails on the lock and applies nothing', async () => {
+      const staging = rehearsal.deploymentStep('staging');
+      const both = await Promise.all([rehearsal.step(main, staging), rehearsal.step(main, staging)]);
+
+      expect(both.map((r) => (r.passed ? 'applied' : 'refused')).sort()).toEqual(['applied', 'refused']);
+      const refused = both.find((r) => !r.passed)!;
+      // Refused by the digest check (its plan ran after the other applied), by Terraform (its saved plan went
+      // stale), or on the lock (Terraform gives up when the lock it waits for vanishes while it reads it).
+      expect(refused.log).toMatch(/differs from the plan reviewed in the plan step|Saved plan is stale|Error acquiring the state lock/);
+      expect(await workloadRoles('staging')).toEqual(rehearsal.account('staging').roles.map((r) => r.name));
+    });
+
+    it('refuses an old deployment step re-run after a newer one applied, and leaves the state as it was', async () => {
+      const before = await rehearsal.state('staging', 'workload');
+      const again = await rehearsal.step(main, rehearsal.deploymentStep('staging'));
+
+      expect(again.passed).toBe(false);
+      expect(again.log).toContain('differs from the plan reviewed in the plan step');
+      expect(await rehearsal.state('staging', 'workload')).toEqual(before);
+    });
+
+    it("deploys production with its deploy role; the applied states hold each account's workload roles, in IAM too", async () => {
+      const from = rehearsal.aws.stsLog.length;
+      const production = await rehearsal.step(main, rehearsal.deploymentStep('production'));
+
+      expect(outcome(production)).toMatchObject({ passed: true });
+      // Terraform's S3 backend and each start of the provider assume the role: every time the same one.
+      expect(new Set(assumed(from).map((e) => `${e.roleArn} ${e.code}`))).toEqual(new Set([`${roleArn('production', 'deploy')} OK`]));
+      for (const account of accounts()) {
+        expect(await workloadRoles(account.name)).toEqual(account.roles.map((r) => r.name));
+        for (const role of account.roles) {
+          const arn = `arn:${account.partition}:iam::${account.accountId}:role${role.path}${role.name}`;
+          expect(rehearsal.aws.world.roles.get(arn)?.assumeRolePolicy).toEqual(role.trustPolicy);
+        }
+      }
+    });
+
+    it('refuses the plan role writing its state: S3 answers AccessDenied and the state stays as it was', async () => {
+      const stack = stackName({ name: 'staging' }, 'workload');
+      const before = await rehearsal.state('staging', 'workload');
+      const role = before!.resources.find((r) => r.type === 'aws_iam_role')!;
+      const write = await rehearsal.step(pullRequest, rehearsal.stepNamed(PULL_REQUEST, pullRequest.results[1].step.name), {
+        script: [
+          'scripts/install-terraform.sh',
+          'export AWS_WEB_IDENTITY_TOKEN_FILE="$PWD/.token" && printf \'%s\' "$BITBUCKET_STEP_OIDC_TOKEN" > "$AWS_WEB_IDENTITY_TOKEN_FILE"',
+          'export AWS_ROLE_ARN="$(node dist/explain.js --print-role-arn --account staging --role bitbucket-plan)"',
+          `terraform -chdir=cdktf.out/stacks/${stack} init -input=false -lockfile=readonly`,
+          `terraform -chdir=cdktf.out/stacks/${stack} state rm 'aws_iam_role.${role.name}'`,
+        ],
+      });
+
+      expect(write.passed).toBe(false);
+      expect(write.log).toContain('AccessDenied');
+      expect(write.log).toContain(
+        `is not authorized to perform: s3:PutObject on resource: "arn:aws:s3:::${rehearsal.config.state.bucket}/${rehearsal.config.state.keyPrefix}/staging/workload.tfstate"`,
+      );
+      expect(await rehearsal.state('staging', 'workload')).toEqual(before);
+    });
+  },
+);
+
+describeWithTerraform(
+  () => 'the pipeline rehearsal of a configuration with an account that has no deployment step',
+  () => {
+    it('fails the test step with the pipeline-fit message, before any plan', async () => {
+      const config = JSON.parse(readFileSync(path.join(ROOT, CONFIG), 'utf8'));
+      config.accounts.push({
+        name: 'sandbox',
+        accountId: '777788889999',
+        region: 'eu-west-1',
+        roles: [],
+        deploymentEnvironment: { uuid: '{6f0e2b1a-9c8d-4e7f-a6b5-c4d3e2f1a0b9}', name: 'Sandbox' },
+      });
+      const configFile = 'config/with-sandbox.json';
+      const lines: string[] = [];
+      const rehearsal = await Rehearsal.start({
+        root: ROOT,
+        configFile,
+        files: { [configFile]: JSON.stringify(config, null, 2) },
+        testStep: 'quick',
+        out: (l) => lines.push(l),
+      });
+      try {
+        const run = await rehearsal.pipeline(PULL_REQUEST);
+
+        expect(run.results.map((r) => r.passed)).toEqual([false]);
+        expect(run.results[0].log).toContain('gives every account of config/with-sandbox.json a deployment step');
+        expect(run.results[0].log).toMatch(/sandbox/);
+      } finally {
+        await rehearsal.stop();
+      }
+    });
+  },
+);

@@ -50,7 +50,9 @@ describe('the configuration JSON Schema', () => {
     config.accounts[0].roles[0].repositories[0].enviroments = config.accounts[0].roles[0].repositories[0].environments;
     delete config.accounts[0].roles[0].repositories[0].environments;
     expect(validate(config)).toBe(false);
-    expect(validate.errors).toContainEqual(expect.objectContaining({ instancePath: '/accounts/0/roles/0/repositories/0', params: { additionalProperty: 'enviroments' } }));
+    expect(validate.errors).toContainEqual(
+      expect.objectContaining({ instancePath: '/accounts/0/roles/0/repositories/0', params: { additionalProperty: 'enviroments' } }),
+    );
   });
 
   it('flags a wrong type and a malformed account ID', () => {
@@ -66,7 +68,12 @@ describe('the configuration JSON Schema', () => {
     for (const [name, spec] of Object.entries(FIELDS)) {
       const { required, optional } = fieldNames(spec);
       const schema = name === 'top' ? committed : committed.definitions[name];
-      expect({ name, fields: Object.keys(schema.properties).filter((f) => f !== '$schema').sort() }).toEqual({ name, fields: [...required, ...optional].sort() });
+      expect({
+        name,
+        fields: Object.keys(schema.properties)
+          .filter((f) => f !== '$schema')
+          .sort(),
+      }).toEqual({ name, fields: [...required, ...optional].sort() });
       expect({ name, required: schema.required ?? [] }).toEqual({ name, required });
     }
   });

@@ -22,7 +22,7 @@ describe('the stacks synthesized from the example', () => {
     expect(Object.keys(accounts.production)).toEqual(['bootstrap', 'workload']);
   });
 
-  it('keeps each stack\'s state in S3, encrypted and locked with a lock file, under its own key', () => {
+  it("keeps each stack's state in S3, encrypted and locked with a lock file, under its own key", () => {
     expect(workload.terraform.backend.s3).toEqual({
       bucket: 'acme-terraform-state-example',
       region: 'eu-west-1',
@@ -34,7 +34,7 @@ describe('the stacks synthesized from the example', () => {
     expect(parsed('staging', 'workload').terraform.backend.s3.key).toBe('bitbucket-oidc/staging/workload.tfstate');
   });
 
-  it('has S3 encrypt the state with the bucket\'s KMS key under SSE-KMS: with the key named, or with no header so the bucket\'s default applies', () => {
+  it("has S3 encrypt the state with the bucket's KMS key under SSE-KMS: with the key named, or with no header so the bucket's default applies", () => {
     const backend = (encryption: unknown) => {
       const config = { ...exampleConfig(), state: { ...exampleConfig().state, encryption } };
       return (JSON.parse(synthesizeAccountStacks(config).staging.workload) as StackJson).terraform.backend.s3;
@@ -84,12 +84,17 @@ describe('the stacks synthesized from the example', () => {
     }
     for (const role of Object.values<any>(workload.resource.aws_iam_role)) {
       expect(role.depends_on).toBeUndefined();
-      expect(JSON.parse(role.assume_role_policy).Statement[0].Principal).toEqual({ Federated: `arn:aws:iam::444455556666:oidc-provider/${ISSUER}` });
+      expect(JSON.parse(role.assume_role_policy).Statement[0].Principal).toEqual({
+        Federated: `arn:aws:iam::444455556666:oidc-provider/${ISSUER}`,
+      });
     }
   });
 
   it('puts the pipeline roles and the boundary in the bootstrap stack, the workload roles in the workload stack', () => {
-    const names = (stack: StackJson) => Object.values<any>(stack.resource.aws_iam_role ?? {}).map((role) => role.name).sort();
+    const names = (stack: StackJson) =>
+      Object.values<any>(stack.resource.aws_iam_role ?? {})
+        .map((role) => role.name)
+        .sort();
     expect(names(bootstrap)).toEqual(['bitbucket-deploy', 'bitbucket-plan']);
     expect(names(workload)).toEqual(['web-artifacts-upload']);
     expect(Object.values<any>(bootstrap.resource.aws_iam_policy)).toEqual([
@@ -112,7 +117,7 @@ describe('the stacks synthesized from the example', () => {
     });
   });
 
-  it('puts workload roles under the workload path with the account\'s boundary, and pipeline roles outside it without one', () => {
+  it("puts workload roles under the workload path with the account's boundary, and pipeline roles outside it without one", () => {
     const web = Object.values<any>(workload.resource.aws_iam_role).find((r) => r.name === 'web-artifacts-upload');
     expect(web).toMatchObject({
       path: '/bitbucket/',
@@ -129,12 +134,15 @@ describe('the stacks synthesized from the example', () => {
   it('outputs the provider, boundary and pipeline role ARNs from the bootstrap, the role ARNs by name from the workload', () => {
     expect(bootstrap.output.oidc_provider_arn.value).toBe(`arn:aws:iam::444455556666:oidc-provider/${ISSUER}`);
     expect(bootstrap.output.permissions_boundary_arn.value).toBe('arn:aws:iam::444455556666:policy/bitbucket-workload-boundary');
-    const ids = (stack: StackJson) => Object.fromEntries(Object.entries<any>(stack.resource.aws_iam_role).map(([id, role]) => [role.name, id]));
+    const ids = (stack: StackJson) =>
+      Object.fromEntries(Object.entries<any>(stack.resource.aws_iam_role).map(([id, role]) => [role.name, id]));
     expect(bootstrap.output.pipeline_role_arns.value).toEqual({
       'bitbucket-plan': `\${aws_iam_role.${ids(bootstrap)['bitbucket-plan']}.arn}`,
       'bitbucket-deploy': `\${aws_iam_role.${ids(bootstrap)['bitbucket-deploy']}.arn}`,
     });
-    expect(workload.output.role_arns.value).toEqual({ 'web-artifacts-upload': `\${aws_iam_role.${ids(workload)['web-artifacts-upload']}.arn}` });
+    expect(workload.output.role_arns.value).toEqual({
+      'web-artifacts-upload': `\${aws_iam_role.${ids(workload)['web-artifacts-upload']}.arn}`,
+    });
   });
 });
 
@@ -188,7 +196,10 @@ describe('thumbprints and custom audiences', () => {
   const provider: any = Object.values(synthConfig(config).staging.resource.aws_iam_openid_connect_provider)[0];
 
   it('lists the custom audiences after the workspace audience as client IDs', () => {
-    expect(provider.client_id_list).toEqual(['ari:cloud:bitbucket::workspace/4ccef084-b141-4ed8-8a6d-f7ee786f4016', 'api://acme-deployments']);
+    expect(provider.client_id_list).toEqual([
+      'ari:cloud:bitbucket::workspace/4ccef084-b141-4ed8-8a6d-f7ee786f4016',
+      'api://acme-deployments',
+    ]);
   });
   it('writes thumbprints in lower case when given', () => {
     expect(provider.thumbprint_list).toEqual(['9e99a48a9960b14926bb7f3b02e22da2b0ab7280']);
@@ -197,16 +208,23 @@ describe('thumbprints and custom audiences', () => {
 
 describe('role ARNs', () => {
   it('are known from the configuration before the role exists: partition, account, path and name', () => {
-    expect(roleArn({ partition: 'aws-cn', accountId: '123456789012' }, { path: '/ci/', name: 'plan' })).toBe('arn:aws-cn:iam::123456789012:role/ci/plan');
-    expect(roleArn({ partition: 'aws', accountId: '123456789012' }, { path: '/', name: 'deploy' })).toBe('arn:aws:iam::123456789012:role/deploy');
+    expect(roleArn({ partition: 'aws-cn', accountId: '123456789012' }, { path: '/ci/', name: 'plan' })).toBe(
+      'arn:aws-cn:iam::123456789012:role/ci/plan',
+    );
+    expect(roleArn({ partition: 'aws', accountId: '123456789012' }, { path: '/', name: 'deploy' })).toBe(
+      'arn:aws:iam::123456789012:role/deploy',
+    );
   });
 });
 
 describe('docs/permissions.md', () => {
-  it('shows the pipeline roles\' permissions exactly as the builders generate them for the example', () => {
+  it("shows the pipeline roles' permissions exactly as the builders generate them for the example", () => {
     const { config } = validateConfig(exampleConfig());
     const account = config.accounts.find((a) => a.name === 'production')!;
-    const table = permissionTableMarkdown(policyContext({ pipeline: config.pipeline!, account, bootstrap: account, workspace: config.workspace, state: config.state }), { includeBoundary: true });
+    const table = permissionTableMarkdown(
+      policyContext({ pipeline: config.pipeline!, account, bootstrap: account, workspace: config.workspace, state: config.state }),
+      { includeBoundary: true },
+    );
     const page = readFileSync(path.join(ROOT, 'docs', 'permissions.md'), 'utf8');
     const shown = /<!-- permission-table:start -->\n([\s\S]*?)\n<!-- permission-table:end -->/.exec(page);
     expect(shown?.[1]).toBe(table.trimEnd());

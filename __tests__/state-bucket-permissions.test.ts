@@ -66,12 +66,15 @@ function worldOf(config: ResolvedConfig): World {
     stateAccount,
     bucketArn: `arn:${partition}:s3:::${bucket}`,
     bucketPolicy,
-    ...(keyPolicy === undefined ? {} : { keyPolicy, keyArn: `arn:${partition}:kms:${region}:${stateAccount.accountId}:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d` }),
+    ...(keyPolicy === undefined
+      ? {}
+      : { keyPolicy, keyArn: `arn:${partition}:kms:${region}:${stateAccount.accountId}:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d` }),
     viaService: `s3.${region}.amazonaws.com`,
   };
 }
 
-const objectArn = (world: World, account: ResolvedAccount, kind: StackKind) => `${world.bucketArn}/${stateKey(world.config.state.keyPrefix, account, kind)}`;
+const objectArn = (world: World, account: ResolvedAccount, kind: StackKind) =>
+  `${world.bucketArn}/${stateKey(world.config.state.keyPrefix, account, kind)}`;
 const lockArn = (world: World, account: ResolvedAccount, kind: StackKind) => `${objectArn(world, account, kind)}.tflock`;
 
 /** A role session, with the role's ARN (path included) for `aws:PrincipalArn`. */
@@ -79,7 +82,13 @@ interface Session extends SimulatedPrincipal {
   readonly roleArn: string;
 }
 
-function session(account: ResolvedAccount, path: string, name: string, identityPolicies: PolicyDocument[], boundary?: PolicyDocument): Session {
+function session(
+  account: ResolvedAccount,
+  path: string,
+  name: string,
+  identityPolicies: PolicyDocument[],
+  boundary?: PolicyDocument,
+): Session {
   return {
     arn: `arn:${account.partition}:sts::${account.accountId}:assumed-role/${name}/bitbucket-step`,
     accountId: account.accountId,
@@ -94,12 +103,21 @@ function pipelineSession(account: ResolvedAccount, which: 'plan' | 'deploy'): Se
   return session(account, role.path, role.name, [role.inlinePolicies[PIPELINE_POLICY_NAMES[which]]]);
 }
 
-const EVERYTHING: PolicyDocument = { Version: '2012-10-17', Statement: [{ Sid: 'Everything', Effect: 'Allow', Action: '*', Resource: '*' }] };
+const EVERYTHING: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{ Sid: 'Everything', Effect: 'Allow', Action: '*', Resource: '*' }],
+};
 
 /** A workload role given `*`, capped by its account's boundary (as the pipeline would create it). */
 function workloadSession(world: World, account: ResolvedAccount): Session {
   const { config } = world;
-  const boundary = accountBoundaryPolicy({ ...(config.pipeline === undefined ? {} : { pipeline: config.pipeline }), account, bootstrap: account, workspace: config.workspace, state: config.state });
+  const boundary = accountBoundaryPolicy({
+    ...(config.pipeline === undefined ? {} : { pipeline: config.pipeline }),
+    account,
+    bootstrap: account,
+    workspace: config.workspace,
+    state: config.state,
+  });
   return session(account, `${account.workloadPath}team/`, 'greedy-app', [EVERYTHING], boundary);
 }
 
@@ -127,7 +145,10 @@ function kms(world: World, who: Session, action: string, object?: string): Permi
     resource: world.keyArn!,
     resourceAccount: world.stateAccount.accountId,
     resourcePolicy: world.keyPolicy!,
-    context: { 'aws:PrincipalArn': who.roleArn, ...(object === undefined ? {} : { 'kms:ViaService': world.viaService, [S3_CONTEXT_KEY]: object }) },
+    context: {
+      'aws:PrincipalArn': who.roleArn,
+      ...(object === undefined ? {} : { 'kms:ViaService': world.viaService, [S3_CONTEXT_KEY]: object }),
+    },
     label: `${action} on ${world.keyArn} for ${object ?? '(a direct call)'}`,
   };
 }
@@ -148,12 +169,14 @@ function stateNeeds(world: World, who: Session, account: ResolvedAccount, which:
     ['read its lock', s3(world, who, 's3:GetObject', lock)],
     ['release its lock (DeleteObject)', s3(world, who, 's3:DeleteObject', lock)],
     ...(which === 'deploy' ? [['write its state', s3(world, who, 's3:PutObject', object)] as Named] : []),
-    ...(world.keyArn === undefined ? [] : [
-      ['decrypt its state through S3', kms(world, who, 'kms:Decrypt', object)] as Named,
-      ['decrypt its lock through S3', kms(world, who, 'kms:Decrypt', lock)] as Named,
-      ['encrypt its lock through S3', kms(world, who, 'kms:GenerateDataKey', lock)] as Named,
-      ...(which === 'deploy' ? [['encrypt its state through S3', kms(world, who, 'kms:GenerateDataKey', object)] as Named] : []),
-    ]),
+    ...(world.keyArn === undefined
+      ? []
+      : [
+          ['decrypt its state through S3', kms(world, who, 'kms:Decrypt', object)] as Named,
+          ['decrypt its lock through S3', kms(world, who, 'kms:Decrypt', lock)] as Named,
+          ['encrypt its lock through S3', kms(world, who, 'kms:GenerateDataKey', lock)] as Named,
+          ...(which === 'deploy' ? [['encrypt its state through S3', kms(world, who, 'kms:GenerateDataKey', object)] as Named] : []),
+        ]),
   ];
 }
 
@@ -182,15 +205,25 @@ function stateForbidden(world: World, who: Session, account: ResolvedAccount, wh
       [`write ${other.name}'s state`, s3(world, who, 's3:PutObject', objectArn(world, other, 'workload'))],
       [`take ${other.name}'s lock`, s3(world, who, 's3:PutObject', lockArn(world, other, 'workload'))],
       [`release ${other.name}'s lock`, s3(world, who, 's3:DeleteObject', lockArn(world, other, 'workload'))],
-      [`list ${other.name}'s state key`, s3(world, who, 's3:ListBucket', world.bucketArn, { 's3:prefix': stateKey(keyPrefix, other, 'workload') })],
+      [
+        `list ${other.name}'s state key`,
+        s3(world, who, 's3:ListBucket', world.bucketArn, { 's3:prefix': stateKey(keyPrefix, other, 'workload') }),
+      ],
     ]),
-    ...(world.keyArn === undefined ? [] : [
-      ["decrypt another account's state through S3", kms(world, who, 'kms:Decrypt', objectArn(world, others[0], 'workload'))] as Named,
-      ['decrypt with the key directly (not through S3)', kms(world, who, 'kms:Decrypt')] as Named,
-      ['encrypt its bootstrap state through S3', kms(world, who, 'kms:GenerateDataKey', objectArn(world, account, 'bootstrap'))] as Named,
-      ...(which === 'plan' ? [['encrypt its state through S3 (plan writes its lock only)', kms(world, who, 'kms:GenerateDataKey', object)] as Named] : []),
-      ['schedule the key\'s deletion', kms(world, who, 'kms:ScheduleKeyDeletion')] as Named,
-    ]),
+    ...(world.keyArn === undefined
+      ? []
+      : [
+          ["decrypt another account's state through S3", kms(world, who, 'kms:Decrypt', objectArn(world, others[0], 'workload'))] as Named,
+          ['decrypt with the key directly (not through S3)', kms(world, who, 'kms:Decrypt')] as Named,
+          [
+            'encrypt its bootstrap state through S3',
+            kms(world, who, 'kms:GenerateDataKey', objectArn(world, account, 'bootstrap')),
+          ] as Named,
+          ...(which === 'plan'
+            ? [['encrypt its state through S3 (plan writes its lock only)', kms(world, who, 'kms:GenerateDataKey', object)] as Named]
+            : []),
+          ["schedule the key's deletion", kms(world, who, 'kms:ScheduleKeyDeletion')] as Named,
+        ]),
   ];
 }
 
@@ -207,54 +240,79 @@ describe.each(CONFIGS)('the state bucket of $name', ({ config }) => {
     expect(withPipeline).toHaveLength(config.accounts.length);
   });
 
-  describe.each(withPipeline.map((account) => ({ account, label: `${account.name}${account === world.stateAccount ? ' (the state account)' : ' (cross-account)'}` })))(
-    'for the pipeline roles of $label',
-    ({ account }) => {
-      for (const which of ['plan', 'deploy'] as const) {
-        const who = pipelineSession(account, which);
+  describe.each(
+    withPipeline.map((account) => ({
+      account,
+      label: `${account.name}${account === world.stateAccount ? ' (the state account)' : ' (cross-account)'}`,
+    })),
+  )('for the pipeline roles of $label', ({ account }) => {
+    for (const which of ['plan', 'deploy'] as const) {
+      const who = pipelineSession(account, which);
 
-        it.each(stateNeeds(world, who, account, which))(`allows the ${which} role to %s`, async (_name, request) => {
-          expect({ request: request.label, decision: await verdict(who, request) }).toEqual({ request: request.label, decision: 'ALLOW' });
-        });
+      it.each(stateNeeds(world, who, account, which))(`allows the ${which} role to %s`, async (_name, request) => {
+        expect({ request: request.label, decision: await verdict(who, request) }).toEqual({ request: request.label, decision: 'ALLOW' });
+      });
 
-        it.each(stateForbidden(world, who, account, which))(`denies the ${which} role to %s`, async (_name, request) => {
-          expect({ request: request.label, decision: await verdict(who, request) }).toEqual({ request: request.label, decision: 'DENY' });
-        });
-      }
-    },
-  );
+      it.each(stateForbidden(world, who, account, which))(`denies the ${which} role to %s`, async (_name, request) => {
+        expect({ request: request.label, decision: await verdict(who, request) }).toEqual({ request: request.label, decision: 'DENY' });
+      });
+    }
+  });
 
   describe('for every other principal', () => {
-    const anyoneCases = (who: Session): Named[] => config.accounts.flatMap((account): Named[] => [
-      [`read ${account.name}'s workload state`, s3(world, who, 's3:GetObject', objectArn(world, account, 'workload'))],
-      [`write ${account.name}'s workload state`, s3(world, who, 's3:PutObject', objectArn(world, account, 'workload'))],
-      [`take ${account.name}'s workload lock`, s3(world, who, 's3:PutObject', lockArn(world, account, 'workload'))],
-      [`read ${account.name}'s bootstrap state`, s3(world, who, 's3:GetObject', objectArn(world, account, 'bootstrap'))],
-    ]).concat([
-      ['list the bucket', s3(world, who, 's3:ListBucket', world.bucketArn, { 's3:prefix': '' })],
-      ['change the bucket policy', s3(world, who, 's3:PutBucketPolicy', world.bucketArn)],
-      ...(world.keyArn === undefined ? [] : [
-        ['decrypt a state through S3', kms(world, who, 'kms:Decrypt', objectArn(world, world.stateAccount, 'workload'))] as Named,
-        ['schedule the key\'s deletion', kms(world, who, 'kms:ScheduleKeyDeletion')] as Named,
-        ['disable the key', kms(world, who, 'kms:DisableKey')] as Named,
-      ]),
-    ]);
+    const anyoneCases = (who: Session): Named[] =>
+      config.accounts
+        .flatMap((account): Named[] => [
+          [`read ${account.name}'s workload state`, s3(world, who, 's3:GetObject', objectArn(world, account, 'workload'))],
+          [`write ${account.name}'s workload state`, s3(world, who, 's3:PutObject', objectArn(world, account, 'workload'))],
+          [`take ${account.name}'s workload lock`, s3(world, who, 's3:PutObject', lockArn(world, account, 'workload'))],
+          [`read ${account.name}'s bootstrap state`, s3(world, who, 's3:GetObject', objectArn(world, account, 'bootstrap'))],
+        ])
+        .concat([
+          ['list the bucket', s3(world, who, 's3:ListBucket', world.bucketArn, { 's3:prefix': '' })],
+          ['change the bucket policy', s3(world, who, 's3:PutBucketPolicy', world.bucketArn)],
+          ...(world.keyArn === undefined
+            ? []
+            : [
+                ['decrypt a state through S3', kms(world, who, 'kms:Decrypt', objectArn(world, world.stateAccount, 'workload'))] as Named,
+                ["schedule the key's deletion", kms(world, who, 'kms:ScheduleKeyDeletion')] as Named,
+                ['disable the key', kms(world, who, 'kms:DisableKey')] as Named,
+              ]),
+        ]);
 
     const stateWorkload = workloadSession(world, world.stateAccount);
-    it.each(anyoneCases(stateWorkload))('denies a workload role of the state account (identity "*", its boundary) to %s', async (_name, request) => {
-      expect({ request: request.label, decision: await verdict(stateWorkload, request) }).toEqual({ request: request.label, decision: 'DENY' });
-    });
+    it.each(anyoneCases(stateWorkload))(
+      'denies a workload role of the state account (identity "*", its boundary) to %s',
+      async (_name, request) => {
+        expect({ request: request.label, decision: await verdict(stateWorkload, request) }).toEqual({
+          request: request.label,
+          decision: 'DENY',
+        });
+      },
+    );
 
     const other = config.accounts.find((a) => a !== world.stateAccount)!;
     const otherWorkload = workloadSession(world, other);
-    it.each(anyoneCases(otherWorkload))(`denies a workload role of ${other.name} (identity "*", its boundary) to %s`, async (_name, request) => {
-      expect({ request: request.label, decision: await verdict(otherWorkload, request) }).toEqual({ request: request.label, decision: 'DENY' });
-    });
+    it.each(anyoneCases(otherWorkload))(
+      `denies a workload role of ${other.name} (identity "*", its boundary) to %s`,
+      async (_name, request) => {
+        expect({ request: request.label, decision: await verdict(otherWorkload, request) }).toEqual({
+          request: request.label,
+          decision: 'DENY',
+        });
+      },
+    );
 
     const otherAdmin = adminSession(other);
-    it.each(anyoneCases(otherAdmin))(`denies an administrator of ${other.name} (identity "*": the bucket grants administrators nothing) to %s`, async (_name, request) => {
-      expect({ request: request.label, decision: await verdict(otherAdmin, request) }).toEqual({ request: request.label, decision: 'DENY' });
-    });
+    it.each(anyoneCases(otherAdmin))(
+      `denies an administrator of ${other.name} (identity "*": the bucket grants administrators nothing) to %s`,
+      async (_name, request) => {
+        expect({ request: request.label, decision: await verdict(otherAdmin, request) }).toEqual({
+          request: request.label,
+          decision: 'DENY',
+        });
+      },
+    );
 
     const stateAdmin = adminSession(world.stateAccount);
     const adminNeeds: Named[] = config.accounts.flatMap((account): Named[] => [
@@ -263,11 +321,16 @@ describe.each(CONFIGS)('the state bucket of $name', ({ config }) => {
       [`take ${account.name}'s bootstrap lock`, s3(world, stateAdmin, 's3:PutObject', lockArn(world, account, 'bootstrap'))],
     ]);
     it.each(adminNeeds)("allows the state account's administrator (the README's -backend-config=profile) to %s", async (_name, request) => {
-      expect({ request: request.label, decision: await verdict(stateAdmin, request) }).toEqual({ request: request.label, decision: 'ALLOW' });
+      expect({ request: request.label, decision: await verdict(stateAdmin, request) }).toEqual({
+        request: request.label,
+        decision: 'ALLOW',
+      });
     });
 
     it("denies the state account's administrator any request without TLS", async () => {
-      const request = s3(world, stateAdmin, 's3:GetObject', objectArn(world, world.stateAccount, 'bootstrap'), { 'aws:SecureTransport': 'false' });
+      const request = s3(world, stateAdmin, 's3:GetObject', objectArn(world, world.stateAccount, 'bootstrap'), {
+        'aws:SecureTransport': 'false',
+      });
       expect(await verdict(stateAdmin, request)).toBe('DENY');
     });
   });
@@ -286,5 +349,7 @@ describe('the engine and KMS encryption-context keys', () => {
 });
 
 afterAll(() => {
-  process.stdout.write(`\nstate bucket permissions: ${tally.allowed + tally.denied} decisions by iam-simulate, ${tally.allowed} ALLOW and ${tally.denied} DENY\n`);
+  process.stdout.write(
+    `\nstate bucket permissions: ${tally.allowed + tally.denied} decisions by iam-simulate, ${tally.allowed} ALLOW and ${tally.denied} DENY\n`,
+  );
 });

@@ -14,8 +14,13 @@ import { exampleConfig, ROOT, StackJson, synthesizeAccountStacks } from './suppo
 
 const BUCKET = 'acme-terraform-state-example';
 const S3_TYPES = [
-  'aws_s3_bucket', 'aws_s3_bucket_versioning', 'aws_s3_bucket_server_side_encryption_configuration', 'aws_s3_bucket_public_access_block',
-  'aws_s3_bucket_ownership_controls', 'aws_s3_bucket_lifecycle_configuration', 'aws_s3_bucket_policy',
+  'aws_s3_bucket',
+  'aws_s3_bucket_versioning',
+  'aws_s3_bucket_server_side_encryption_configuration',
+  'aws_s3_bucket_public_access_block',
+  'aws_s3_bucket_ownership_controls',
+  'aws_s3_bucket_lifecycle_configuration',
+  'aws_s3_bucket_policy',
 ];
 
 function stacksOf(input: unknown): (account: string, kind: StackKind) => StackJson {
@@ -43,13 +48,17 @@ describe('the state bucket of the example (state.account "production")', () => {
 
   it('is created by the bootstrap stack of the state account, and by no other stack', () => {
     for (const type of S3_TYPES) expect(Object.keys(bootstrap.resource[type] ?? {})).toHaveLength(1);
-    for (const [account, kind] of [['staging', 'bootstrap'], ['staging', 'workload'], ['production', 'workload']] as const) {
+    for (const [account, kind] of [
+      ['staging', 'bootstrap'],
+      ['staging', 'workload'],
+      ['production', 'workload'],
+    ] as const) {
       const types = Object.keys(stack(account, kind).resource);
       expect(types.filter((t) => t.startsWith('aws_s3_') || t.startsWith('aws_kms_'))).toEqual([]);
     }
   });
 
-  it('keeps that stack\'s own state in the bucket it creates', () => {
+  it("keeps that stack's own state in the bucket it creates", () => {
     expect(bootstrap.terraform.backend.s3).toMatchObject({ bucket: BUCKET, key: 'bitbucket-oidc/production/bootstrap.tfstate' });
     expect(only(bootstrap, 'aws_s3_bucket').bucket).toBe(BUCKET);
   });
@@ -66,7 +75,7 @@ describe('the state bucket of the example (state.account "production")', () => {
     expect(only(bootstrap, 'aws_s3_bucket_versioning').versioning_configuration).toEqual({ status: 'Enabled' });
   });
 
-  it('encrypts with S3\'s keys by default (SSE-S3), S3 Bucket Keys off', () => {
+  it("encrypts with S3's keys by default (SSE-S3), S3 Bucket Keys off", () => {
     expect(only(bootstrap, 'aws_s3_bucket_server_side_encryption_configuration').rule).toEqual([
       { apply_server_side_encryption_by_default: { sse_algorithm: 'AES256' }, bucket_key_enabled: false },
     ]);
@@ -74,21 +83,26 @@ describe('the state bucket of the example (state.account "production")', () => {
 
   it('blocks all four kinds of public access, and disables ACLs', () => {
     expect(only(bootstrap, 'aws_s3_bucket_public_access_block')).toMatchObject({
-      block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true,
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
     });
     expect(only(bootstrap, 'aws_s3_bucket_ownership_controls').rule).toEqual({ object_ownership: 'BucketOwnerEnforced' });
   });
 
   it('expires replaced versions after 90 days, removes orphan delete markers and aborts unfinished uploads after 7 days', () => {
     const lifecycle = only(bootstrap, 'aws_s3_bucket_lifecycle_configuration');
-    expect(lifecycle.rule).toEqual([{
-      id: 'expire-replaced-state-versions',
-      status: 'Enabled',
-      filter: [{ prefix: '' }],
-      noncurrent_version_expiration: [{ noncurrent_days: 90 }],
-      expiration: [{ expired_object_delete_marker: true }],
-      abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }],
-    }]);
+    expect(lifecycle.rule).toEqual([
+      {
+        id: 'expire-replaced-state-versions',
+        status: 'Enabled',
+        filter: [{ prefix: '' }],
+        noncurrent_version_expiration: [{ noncurrent_days: 90 }],
+        expiration: [{ expired_object_delete_marker: true }],
+        abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }],
+      },
+    ]);
     expect(lifecycle.depends_on).toEqual([expect.stringMatching(/^aws_s3_bucket_versioning\./)]);
   });
 
@@ -98,7 +112,7 @@ describe('the state bucket of the example (state.account "production")', () => {
     expect(policy.depends_on).toEqual([expect.stringMatching(/^aws_s3_bucket_public_access_block\./)]);
   });
 
-  it('outputs the bucket\'s ARN, and no key', () => {
+  it("outputs the bucket's ARN, and no key", () => {
     expect(Object.keys(bootstrap.output)).toContain('state_bucket_arn');
     expect(Object.keys(bootstrap.output)).not.toContain('state_kms_key_arn');
   });
@@ -110,7 +124,7 @@ describe('the state bucket of the example (state.account "production")', () => {
   });
 });
 
-describe('the state bucket\'s policy', () => {
+describe("the state bucket's policy", () => {
   const { config } = validateConfig(exampleConfig());
   const policy = stateStoragePolicies(config).bucketPolicy;
   const grants = policy.Statement.filter((s) => s.Effect === 'Allow');
@@ -118,12 +132,20 @@ describe('the state bucket\'s policy', () => {
   it('refuses every request without TLS, then every workload role, before any grant', () => {
     expect(policy.Statement.slice(0, 2)).toEqual([
       {
-        Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*',
-        Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`], Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        Sid: 'DenyInsecureTransport',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 's3:*',
+        Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
       },
       {
-        Sid: 'DenyWorkloadRoles', Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*',
-        Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`], Condition: { ArnLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/bitbucket/*'] } },
+        Sid: 'DenyWorkloadRoles',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 's3:*',
+        Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`],
+        Condition: { ArnLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/bitbucket/*'] } },
       },
     ]);
   });
@@ -135,7 +157,8 @@ describe('the state bucket\'s policy', () => {
       expect(account).toBeDefined();
       const roles = [grant.Condition?.ArnEquals?.['aws:PrincipalArn']].flat();
       expect(roles.length).toBeGreaterThan(0);
-      for (const role of roles) expect(role).toMatch(new RegExp(`^arn:aws:iam::${account}:role/bitbucket-pipeline/bitbucket-(plan|deploy)$`));
+      for (const role of roles)
+        expect(role).toMatch(new RegExp(`^arn:aws:iam::${account}:role/bitbucket-pipeline/bitbucket-(plan|deploy)$`));
     }
   });
 
@@ -161,7 +184,7 @@ describe('the state bucket\'s policy', () => {
     expect(stateStoragePolicies(resolved).bucketPolicy.Statement.map((s) => s.Sid)).toEqual(['DenyInsecureTransport', 'DenyWorkloadRoles']);
   });
 
-  it('refuses, at validation, more accounts than S3\'s 20 KB bucket policy quota holds', () => {
+  it("refuses, at validation, more accounts than S3's 20 KB bucket policy quota holds", () => {
     const many = exampleConfig();
     many.state.account = 'account-00';
     many.accounts = Array.from({ length: 40 }, (_, i) => ({
@@ -180,13 +203,20 @@ describe('the state bucket with other settings', () => {
     const input = withState({ encryption: 'SSE-KMS' });
     const bootstrap = stacksOf(input)('production', 'bootstrap');
     const key = only(bootstrap, 'aws_kms_key');
-    expect(key).toMatchObject({ enable_key_rotation: true, deletion_window_in_days: 30, lifecycle: { prevent_destroy: true }, region: 'eu-west-1' });
+    expect(key).toMatchObject({
+      enable_key_rotation: true,
+      deletion_window_in_days: 30,
+      lifecycle: { prevent_destroy: true },
+      region: 'eu-west-1',
+    });
     expect(JSON.parse(key.policy)).toEqual(stateStoragePolicies(validateConfig(input).config).keyPolicy);
     const keyId = Object.keys(bootstrap.resource.aws_kms_key)[0];
-    expect(only(bootstrap, 'aws_s3_bucket_server_side_encryption_configuration').rule).toEqual([{
-      apply_server_side_encryption_by_default: { sse_algorithm: 'aws:kms', kms_master_key_id: `\${aws_kms_key.${keyId}.arn}` },
-      bucket_key_enabled: false,
-    }]);
+    expect(only(bootstrap, 'aws_s3_bucket_server_side_encryption_configuration').rule).toEqual([
+      {
+        apply_server_side_encryption_by_default: { sse_algorithm: 'aws:kms', kms_master_key_id: `\${aws_kms_key.${keyId}.arn}` },
+        bucket_key_enabled: false,
+      },
+    ]);
     expect(Object.keys(bootstrap.output)).toContain('state_kms_key_arn');
   });
 
@@ -197,11 +227,21 @@ describe('the state bucket with other settings', () => {
     const object = `arn:aws:s3:::${BUCKET}/bitbucket-oidc/staging/workload.tfstate`;
     const keyOf = (document: PolicyDocument, sid: string) => document.Statement.find((s) => s.Sid === sid);
     expect(keyOf(plan, 'DecryptOwnStateWithStateKey')).toEqual({
-      Sid: 'DecryptOwnStateWithStateKey', Effect: 'Allow', Action: 'kms:Decrypt', Resource: 'arn:aws:kms:eu-west-1:444455556666:key/*',
-      Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com', 'kms:EncryptionContext:aws:s3:arn': [object, `${object}.tflock`] } },
+      Sid: 'DecryptOwnStateWithStateKey',
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: 'arn:aws:kms:eu-west-1:444455556666:key/*',
+      Condition: {
+        StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com', 'kms:EncryptionContext:aws:s3:arn': [object, `${object}.tflock`] },
+      },
     });
-    expect(keyOf(plan, 'EncryptOwnStateLockWithStateKey')?.Condition?.StringEquals?.['kms:EncryptionContext:aws:s3:arn']).toEqual([`${object}.tflock`]);
-    expect(keyOf(deploy, 'EncryptOwnStateAndLockWithStateKey')?.Condition?.StringEquals?.['kms:EncryptionContext:aws:s3:arn']).toEqual([object, `${object}.tflock`]);
+    expect(keyOf(plan, 'EncryptOwnStateLockWithStateKey')?.Condition?.StringEquals?.['kms:EncryptionContext:aws:s3:arn']).toEqual([
+      `${object}.tflock`,
+    ]);
+    expect(keyOf(deploy, 'EncryptOwnStateAndLockWithStateKey')?.Condition?.StringEquals?.['kms:EncryptionContext:aws:s3:arn']).toEqual([
+      object,
+      `${object}.tflock`,
+    ]);
   });
 
   it('uses an existing key named by ARN, creates none, and grants the roles that key only', () => {
@@ -209,14 +249,19 @@ describe('the state bucket with other settings', () => {
     const input = withState({ encryption: { kmsKeyArn: arn } });
     const bootstrap = stacksOf(input)('production', 'bootstrap');
     expect(bootstrap.resource.aws_kms_key).toBeUndefined();
-    expect(only(bootstrap, 'aws_s3_bucket_server_side_encryption_configuration').rule[0].apply_server_side_encryption_by_default)
-      .toEqual({ sse_algorithm: 'aws:kms', kms_master_key_id: arn });
+    expect(only(bootstrap, 'aws_s3_bucket_server_side_encryption_configuration').rule[0].apply_server_side_encryption_by_default).toEqual({
+      sse_algorithm: 'aws:kms',
+      kms_master_key_id: arn,
+    });
     const { config } = validateConfig(input);
     const plan = Object.values(config.accounts[0].pipelineRoles[0].inlinePolicies)[0] as PolicyDocument;
-    expect(plan.Statement.filter((s) => [s.Action].flat().some((a) => String(a).startsWith('kms:'))).map((s) => s.Resource)).toEqual([arn, arn]);
+    expect(plan.Statement.filter((s) => [s.Action].flat().some((a) => String(a).startsWith('kms:'))).map((s) => s.Resource)).toEqual([
+      arn,
+      arn,
+    ]);
   });
 
-  it('puts the bucket in state.region when the state account\'s provider is in another region', () => {
+  it("puts the bucket in state.region when the state account's provider is in another region", () => {
     const input = withState({ region: 'eu-central-1' });
     const bootstrap = stacksOf(input)('production', 'bootstrap');
     expect(bootstrap.provider.aws).toEqual([expect.objectContaining({ region: 'eu-west-1' })]);
@@ -226,7 +271,9 @@ describe('the state bucket with other settings', () => {
 
   it('keeps replaced versions for noncurrentVersionExpirationDays', () => {
     const bootstrap = stacksOf(withState({ noncurrentVersionExpirationDays: 3650 }))('production', 'bootstrap');
-    expect(only(bootstrap, 'aws_s3_bucket_lifecycle_configuration').rule[0].noncurrent_version_expiration).toEqual([{ noncurrent_days: 3650 }]);
+    expect(only(bootstrap, 'aws_s3_bucket_lifecycle_configuration').rule[0].noncurrent_version_expiration).toEqual([
+      { noncurrent_days: 3650 },
+    ]);
   });
 
   it('is created by no stack without state.account, and the synth says the bucket is managed outside this project', () => {
@@ -237,6 +284,10 @@ describe('the state bucket with other settings', () => {
       for (const kind of ['bootstrap', 'workload'] as const) expect(stack(account, kind).resource.aws_s3_bucket).toBeUndefined();
     }
     const { warnings } = validateConfig(input);
-    expect(warnings).toContainEqual(expect.stringMatching(/^state\.account is not set, so the state bucket "acme-terraform-state-example" is managed outside this project: .*bucket policy must grant them their own state keys/));
+    expect(warnings).toContainEqual(
+      expect.stringMatching(
+        /^state\.account is not set, so the state bucket "acme-terraform-state-example" is managed outside this project: .*bucket policy must grant them their own state keys/,
+      ),
+    );
   });
 });

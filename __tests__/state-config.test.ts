@@ -41,14 +41,25 @@ describe('state.account', () => {
   });
 
   it('refuses a name that is not one of the accounts, listing them', () => {
-    expectProblem(withState({ account: 'prod' }), 'state.account', '"prod" must be the name of one of the accounts ("staging", "production")', 'bootstrap stack creates the bucket', 'e.g. "staging"');
+    expectProblem(
+      withState({ account: 'prod' }),
+      'state.account',
+      '"prod" must be the name of one of the accounts ("staging", "production")',
+      'bootstrap stack creates the bucket',
+      'e.g. "staging"',
+    );
   });
 
   it('refuses a name that is no account name at all, with the rule', () => {
-    expectProblem(withState({ account: 'Production' }), 'state.account', '"Production" must be 1-48 characters of lower-case letters', 'e.g. "production"');
+    expectProblem(
+      withState({ account: 'Production' }),
+      'state.account',
+      '"Production" must be 1-48 characters of lower-case letters',
+      'e.g. "production"',
+    );
   });
 
-  it('refuses a bucket region of another partition than the state account\'s', () => {
+  it("refuses a bucket region of another partition than the state account's", () => {
     const found = problemsOf(withState({ region: 'cn-north-1' }));
     expect(new Set(found.map((p) => p.path))).toEqual(new Set(['state.region']));
     expect(found[0].message).toContain('"cn-north-1" is in partition aws-cn, and the state account "production" is in aws (eu-west-1)');
@@ -58,7 +69,11 @@ describe('state.account', () => {
   it('warns, without it, that the bucket is managed outside this project', () => {
     const config = exampleConfig();
     delete config.state.account;
-    expect(validateConfig(config).warnings).toContainEqual(expect.stringContaining('state.account is not set, so the state bucket "acme-terraform-state-example" is managed outside this project'));
+    expect(validateConfig(config).warnings).toContainEqual(
+      expect.stringContaining(
+        'state.account is not set, so the state bucket "acme-terraform-state-example" is managed outside this project',
+      ),
+    );
     expect(validateConfig(exampleConfig()).warnings.filter((w) => w.includes('state.account'))).toEqual([]);
   });
 });
@@ -72,18 +87,27 @@ describe('state.encryption', () => {
     expect(validateConfig(withState({ encryption: 'SSE-KMS' })).config.state.encryption).toEqual({ type: 'SSE-KMS', key: 'created' });
   });
 
-  it('takes an existing key of the bucket\'s region by ARN', () => {
+  it("takes an existing key of the bucket's region by ARN", () => {
     const kmsKeyArn = 'arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-    expect(validateConfig(withState({ encryption: { kmsKeyArn } })).config.state.encryption).toEqual({ type: 'SSE-KMS', key: 'existing', kmsKeyArn });
+    expect(validateConfig(withState({ encryption: { kmsKeyArn } })).config.state.encryption).toEqual({
+      type: 'SSE-KMS',
+      key: 'existing',
+      kmsKeyArn,
+    });
   });
 
   it.each([
-    ['a string of S3\'s API', 'AES256'],
+    ["a string of S3's API", 'AES256'],
     ['lower case', 'sse-kms'],
     ['a boolean', true],
     ['a list', ['SSE-KMS']],
   ])('refuses %s, naming the accepted values with an example', (_what, value) => {
-    expectProblem(withState({ encryption: value }), 'state.encryption', `${JSON.stringify(value)} must be "SSE-S3", "SSE-KMS" or {"kmsKeyArn": "<ARN of an existing key>"}`, 'e.g. "SSE-KMS" or {"kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/');
+    expectProblem(
+      withState({ encryption: value }),
+      'state.encryption',
+      `${JSON.stringify(value)} must be "SSE-S3", "SSE-KMS" or {"kmsKeyArn": "<ARN of an existing key>"}`,
+      'e.g. "SSE-KMS" or {"kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/',
+    );
   });
 
   it('refuses a misspelt key field, naming the known one, and asks for the ARN', () => {
@@ -98,7 +122,7 @@ describe('state.encryption', () => {
     ['a key of another region', 'arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
     ['a key of another partition', 'arn:aws-cn:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
     ['a key ID without its ARN', '1234abcd-12ab-34cd-56ef-1234567890ab'],
-  ])('refuses %s as kmsKeyArn, stating the rule (a key of the bucket\'s region)', (_what, kmsKeyArn) => {
+  ])("refuses %s as kmsKeyArn, stating the rule (a key of the bucket's region)", (_what, kmsKeyArn) => {
     expectProblem(
       withState({ encryption: { kmsKeyArn } }),
       'state.encryption.kmsKeyArn',
@@ -110,7 +134,12 @@ describe('state.encryption', () => {
   it('refuses "SSE-KMS" without state.account (nobody would create the key)', () => {
     const config = withState({ encryption: 'SSE-KMS' });
     delete config.state.account;
-    expectProblem(config, 'state.encryption', '"SSE-KMS" creates a KMS key in the state account\'s bootstrap stack, so it needs "state.account"', 'e.g. "account": "production"');
+    expectProblem(
+      config,
+      'state.encryption',
+      '"SSE-KMS" creates a KMS key in the state account\'s bootstrap stack, so it needs "state.account"',
+      'e.g. "account": "production"',
+    );
   });
 
   it('accepts an existing key without state.account (a bucket managed elsewhere), and grants the roles that key', () => {
@@ -128,7 +157,11 @@ describe('state.noncurrentVersionExpirationDays', () => {
   });
 
   it.each([0, 3651, -1, 1.5, '90', null])('refuses %p, with the range and the default as example', (days) => {
-    expectProblem(withState({ noncurrentVersionExpirationDays: days }), 'state.noncurrentVersionExpirationDays', `${JSON.stringify(days)} must be a whole number of days from 1 to 3650, e.g. 90`);
+    expectProblem(
+      withState({ noncurrentVersionExpirationDays: days }),
+      'state.noncurrentVersionExpirationDays',
+      `${JSON.stringify(days)} must be a whole number of days from 1 to 3650, e.g. 90`,
+    );
   });
 
   it('refuses it without state.account (a bucket managed elsewhere keeps its own rules)', () => {
@@ -150,14 +183,18 @@ describe('the state section as a whole', () => {
     config.accounts[0].region = 'cn-north-1';
     const found = problemsOf(config);
     expect(found.map((p) => p.path)).toContain('state.region');
-    expect(found.find((p) => p.path === 'state.region')?.message).toContain('the pipeline roles of account "staging" (cn-north-1) are in aws-cn: a role cannot reach a bucket of another partition');
+    expect(found.find((p) => p.path === 'state.region')?.message).toContain(
+      'the pipeline roles of account "staging" (cn-north-1) are in aws-cn: a role cannot reach a bucket of another partition',
+    );
   });
 
   it('declares its fields once, for the validator and the JSON Schema alike, with the same bounds and defaults', () => {
     expect(Object.keys(FIELDS.state.optional)).toEqual(['keyPrefix', 'account', 'encryption', 'noncurrentVersionExpirationDays']);
     const schema = (configSchema().definitions as Record<string, any>).state.properties;
     expect(schema.noncurrentVersionExpirationDays).toMatchObject({
-      minimum: NONCURRENT_VERSION_DAYS.min, maximum: NONCURRENT_VERSION_DAYS.max, default: STATE_DEFAULTS.noncurrentVersionExpirationDays,
+      minimum: NONCURRENT_VERSION_DAYS.min,
+      maximum: NONCURRENT_VERSION_DAYS.max,
+      default: STATE_DEFAULTS.noncurrentVersionExpirationDays,
     });
     expect(schema.encryption.default).toBe(STATE_DEFAULTS.encryption);
     expect(schema.keyPrefix.default).toBe(STATE_DEFAULTS.keyPrefix);

@@ -3,7 +3,19 @@
  * It runs in-process (the same code `npm run synth` bundles) with a temporary output directory.
  */
 import { spawnSync } from 'child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { parse as parseHcl } from '@cdktf/hcl2json';
@@ -33,18 +45,26 @@ function writeConfig(config: unknown, name = 'config.json'): string {
   return file;
 }
 
-const stacksWritten = () => (existsSync(path.join(work, 'cdktf.out', 'stacks')) ? readdirSync(path.join(work, 'cdktf.out', 'stacks')).sort() : []);
+const stacksWritten = () =>
+  existsSync(path.join(work, 'cdktf.out', 'stacks')) ? readdirSync(path.join(work, 'cdktf.out', 'stacks')).sort() : [];
 
 describe('npm run synth', () => {
   it('synthesizes the bundled example when BITBUCKET_OIDC_CONFIG is unset, and says so', () => {
     const { code, stdout, stderr } = run({});
     expect(code).toBe(0);
     expect(stacksWritten()).toEqual([
-      'bitbucket-oidc-production-bootstrap', 'bitbucket-oidc-production-workload', 'bitbucket-oidc-staging-bootstrap', 'bitbucket-oidc-staging-workload',
+      'bitbucket-oidc-production-bootstrap',
+      'bitbucket-oidc-production-workload',
+      'bitbucket-oidc-staging-bootstrap',
+      'bitbucket-oidc-staging-workload',
     ]);
     expect(stderr).toMatch(/BITBUCKET_OIDC_CONFIG is not set, so the bundled example .* is used/);
-    expect(stdout).toContain('bitbucket-oidc-production-bootstrap: account 444455556666 (apply as an administrator), creates the OIDC provider, creates the boundary bitbucket-workload-boundary, pipeline roles bitbucket-plan, bitbucket-deploy, creates the state bucket acme-terraform-state-example');
-    expect(stdout).toContain('bitbucket-oidc-production-workload: account 444455556666 (the pipeline applies it), roles web-artifacts-upload under /bitbucket/');
+    expect(stdout).toContain(
+      'bitbucket-oidc-production-bootstrap: account 444455556666 (apply as an administrator), creates the OIDC provider, creates the boundary bitbucket-workload-boundary, pipeline roles bitbucket-plan, bitbucket-deploy, creates the state bucket acme-terraform-state-example',
+    );
+    expect(stdout).toContain(
+      'bitbucket-oidc-production-workload: account 444455556666 (the pipeline applies it), roles web-artifacts-upload under /bitbucket/',
+    );
   });
 
   it('reads the configuration named by BITBUCKET_OIDC_CONFIG, relative to the working directory', () => {
@@ -134,30 +154,37 @@ describe('under the cdktf CLI (cdktf synth|diff|deploy)', () => {
   // cdktf-cli 0.21 loads node-pty, whose prebuilt binaries stop at Node.js 22 (ABI 127): on a newer
   // Node.js the CLI cannot start at all, so the test says so instead of running (docs/architecture.md, "Leaving cdktf").
   const pty = spawnSync(process.execPath, ['-e', "require('@cdktf/node-pty-prebuilt-multiarch')"], { cwd: ROOT, encoding: 'utf8' });
-  const cliMissing = pty.status === 0 ? undefined : `cdktf-cli 0.21 cannot start on Node.js ${process.version}: @cdktf/node-pty-prebuilt-multiarch has no binary for ABI ${process.versions.modules}`;
+  const cliMissing =
+    pty.status === 0
+      ? undefined
+      : `cdktf-cli 0.21 cannot start on Node.js ${process.version}: @cdktf/node-pty-prebuilt-multiarch has no binary for ABI ${process.versions.modules}`;
   if (cliMissing !== undefined) console.warn(`Skipping the real cdktf CLI run: ${cliMissing}`);
-  (cliMissing === undefined ? it : it.skip)('runs `cdktf synth` after an account was removed from the configuration (the CLI used to fail with ENOENT, lstat)', () => {
-    const outdir = path.join(work, 'cdktf.out');
-    const config = exampleConfig();
-    const removed = config.accounts[config.accounts.length - 1];
-    const stacksOfRemoved = () => stacksWritten().filter((stack) => stack.startsWith(`bitbucket-oidc-${removed.name}`));
-    expect(run({ BITBUCKET_OIDC_CONFIG: writeConfig(config) }).code).toBe(0);
-    expect(stacksOfRemoved().length).toBeGreaterThan(0);
-    config.accounts.pop();
-    // The state bucket moves to the remaining account.
-    config.state.account = config.accounts[0].name;
+  (cliMissing === undefined ? it : it.skip)(
+    'runs `cdktf synth` after an account was removed from the configuration (the CLI used to fail with ENOENT, lstat)',
+    () => {
+      const outdir = path.join(work, 'cdktf.out');
+      const config = exampleConfig();
+      const removed = config.accounts[config.accounts.length - 1];
+      const stacksOfRemoved = () => stacksWritten().filter((stack) => stack.startsWith(`bitbucket-oidc-${removed.name}`));
+      expect(run({ BITBUCKET_OIDC_CONFIG: writeConfig(config) }).code).toBe(0);
+      expect(stacksOfRemoved().length).toBeGreaterThan(0);
+      config.accounts.pop();
+      // The state bucket moves to the remaining account.
+      config.state.account = config.accounts[0].name;
 
-    const cli = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'cdktf'), ['synth', '--output', outdir], {
-      cwd: ROOT,
-      env: hermeticEnv({ BITBUCKET_OIDC_CONFIG: writeConfig(config), CHECKPOINT_DISABLE: '1', CI: '1' }),
-      encoding: 'utf8',
-    });
-    expect(`${cli.stdout}${cli.stderr}`).not.toContain('ENOENT');
-    expect(cli.status).toBe(0);
-    expect(stacksWritten().length).toBeGreaterThan(0);
-    expect(stacksOfRemoved()).toEqual([]);
-    expect(stacksWritten().every((stack) => existsSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json')))).toBe(true);
-  }, 60_000);
+      const cli = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'cdktf'), ['synth', '--output', outdir], {
+        cwd: ROOT,
+        env: hermeticEnv({ BITBUCKET_OIDC_CONFIG: writeConfig(config), CHECKPOINT_DISABLE: '1', CI: '1' }),
+        encoding: 'utf8',
+      });
+      expect(`${cli.stdout}${cli.stderr}`).not.toContain('ENOENT');
+      expect(cli.status).toBe(0);
+      expect(stacksWritten().length).toBeGreaterThan(0);
+      expect(stacksOfRemoved()).toEqual([]);
+      expect(stacksWritten().every((stack) => existsSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json')))).toBe(true);
+    },
+    60_000,
+  );
 });
 
 describe('errors are messages, not stack traces', () => {
@@ -165,7 +192,9 @@ describe('errors are messages, not stack traces', () => {
     const outdir = path.join(work, 'missing', 'cdktf.out');
     const { code, stdout, stderr } = run({ CDKTF_OUTDIR: outdir }, {});
     expect(code).toBe(1);
-    expect(stderr).toContain(`error: the output folder ${outdir} (CDKTF_OUTDIR) cannot be created: its parent folder ${path.dirname(outdir)} does not exist`);
+    expect(stderr).toContain(
+      `error: the output folder ${outdir} (CDKTF_OUTDIR) cannot be created: its parent folder ${path.dirname(outdir)} does not exist`,
+    );
     expect(stderr).toContain(`mkdir -p ${path.dirname(outdir)}`);
     expect(stderr).toContain('Nothing was synthesized.');
     expect(stdout).toBe('');
@@ -176,7 +205,9 @@ describe('errors are messages, not stack traces', () => {
     const outdir = writeConfig('not a folder', 'cdktf.out');
     const { code, stderr } = run({}, { outdir });
     expect(code).toBe(1);
-    expect(stderr).toContain(`error: the output folder ${outdir} is a file, not a folder. Remove the file or set CDKTF_OUTDIR to a folder.`);
+    expect(stderr).toContain(
+      `error: the output folder ${outdir} is a file, not a folder. Remove the file or set CDKTF_OUTDIR to a folder.`,
+    );
     expect(readFileSync(outdir, 'utf8')).toBe('not a folder');
   });
 
@@ -192,7 +223,9 @@ describe('errors are messages, not stack traces', () => {
     try {
       const { code, stderr } = run({ CDKTF_OUTDIR: outdir }, {});
       expect(code).toBe(1);
-      expect(stderr).toMatch(new RegExp(`^error: cannot write to ${outdir} \\((EACCES|EPERM): permission denied|EROFS: read-only file system\\)`, 'm'));
+      expect(stderr).toMatch(
+        new RegExp(`^error: cannot write to ${outdir} \\((EACCES|EPERM): permission denied|EROFS: read-only file system\\)`, 'm'),
+      );
       expect(stderr).toContain('set CDKTF_OUTDIR to a folder');
       expect(stderr).not.toMatch(STACK_FRAME);
     } finally {
@@ -210,10 +243,17 @@ describe('errors are messages, not stack traces', () => {
   });
 
   it('turns an unexpected exception into one line asking for a bug report, with the stack trace only under DEBUG', () => {
-    const failing: SynthOptions = { outdir: path.join(work, 'cdktf.out'), stdout: () => { throw new TypeError('boom\nsecond line'); } };
+    const failing: SynthOptions = {
+      outdir: path.join(work, 'cdktf.out'),
+      stdout: () => {
+        throw new TypeError('boom\nsecond line');
+      },
+    };
     const quiet = run({}, failing, main);
     expect(quiet.code).toBe(1);
-    expect(quiet.stderr).toContain('error: the synth failed unexpectedly: TypeError: boom (...)\nThis is a bug, please report it with the output of the same command run with DEBUG=1.');
+    expect(quiet.stderr).toContain(
+      'error: the synth failed unexpectedly: TypeError: boom (...)\nThis is a bug, please report it with the output of the same command run with DEBUG=1.',
+    );
     expect(quiet.stderr).not.toMatch(STACK_FRAME);
 
     const debug = run({ DEBUG: '1' }, failing, main);
@@ -225,7 +265,11 @@ describe('errors are messages, not stack traces', () => {
 
   it('main.ts, run as `npm run synth` runs it, prints the message and exits 1', () => {
     const outdir = path.join(work, 'missing', 'cdktf.out');
-    const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'synth.js')], { cwd: work, env: hermeticEnv({ CDKTF_OUTDIR: outdir }), encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'synth.js')], {
+      cwd: work,
+      env: hermeticEnv({ CDKTF_OUTDIR: outdir }),
+      encoding: 'utf8',
+    });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`error: the output folder ${outdir} (CDKTF_OUTDIR) cannot be created`);
     expect(result.stderr).not.toMatch(STACK_FRAME);
@@ -242,7 +286,12 @@ describe('scripts/synth.js, the launcher of npm run synth and cdktf.json', () =>
     }
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
   });
-  const launch = () => spawnSync(process.execPath, ['scripts/synth.js'], { cwd: project, env: hermeticEnv({ CDKTF_OUTDIR: path.join(work, 'out') }), encoding: 'utf8' });
+  const launch = () =>
+    spawnSync(process.execPath, ['scripts/synth.js'], {
+      cwd: project,
+      env: hermeticEnv({ CDKTF_OUTDIR: path.join(work, 'out') }),
+      encoding: 'utf8',
+    });
   const bundleTime = () => statSync(path.join(project, 'dist', 'main.js')).mtimeMs;
 
   it('builds the bundle when missing, reuses it while no input changes, and rebuilds when a source changes', () => {
@@ -278,11 +327,17 @@ describe('HCL output (cdktf synth --hcl, the exit ramp to plain Terraform)', () 
     const parsed = await parseHcl('cdk.tf', hcl);
 
     expect(parsed.terraform[0].required_version).toBe('>= 1.10');
-    expect(parsed.terraform[0].backend.s3[0]).toMatchObject({ encrypt: true, use_lockfile: true, key: 'bitbucket-oidc/production/bootstrap.tfstate' });
+    expect(parsed.terraform[0].backend.s3[0]).toMatchObject({
+      encrypt: true,
+      use_lockfile: true,
+      key: 'bitbucket-oidc/production/bootstrap.tfstate',
+    });
 
     delete process.env.SYNTH_HCL_OUTPUT;
     expect(run({}).code).toBe(0);
-    const json = JSON.parse(readFileSync(path.join(work, 'cdktf.out', 'stacks', 'bitbucket-oidc-production-bootstrap', 'cdk.tf.json'), 'utf8'));
+    const json = JSON.parse(
+      readFileSync(path.join(work, 'cdktf.out', 'stacks', 'bitbucket-oidc-production-bootstrap', 'cdk.tf.json'), 'utf8'),
+    );
     for (const [id, role] of Object.entries<any>(json.resource.aws_iam_role)) {
       expect(JSON.parse(parsed.resource.aws_iam_role[id][0].assume_role_policy)).toEqual(JSON.parse(role.assume_role_policy));
     }

@@ -21,27 +21,36 @@ function trickyConfig(): any {
     workspaceUuid: '4ccef084-b141-4ed8-8a6d-f7ee786f4016',
     audiences: ['custom-${audience}'],
     state: { bucket: 'acme-state', region: 'eu-west-1' },
-    accounts: [{
-      name: 'production',
-      accountId: '123456789012',
-      region: 'eu-west-1',
-      roles: [{
-        name: 'home',
-        description: 'Says "hi" with ${not-a-reference}, %{ not-a-directive } and a \\ backslash\non two lines',
-        repositories: [{ uuid: REPO, environments: ['74c10e16-5478-4362-8e1b-117147a4112f'] }],
-        inlinePolicies: {
-          home: {
-            Version: '2012-10-17',
-            Statement: [{
-              Effect: 'Allow',
-              NotAction: 'iam:*',
-              Resource: 'arn:aws:s3:::acme-home/${aws:username}/*',
-              Condition: { StringEquals: { 'aws:ResourceTag/team': '${aws:PrincipalTag/team}' }, StringLike: { 's3:prefix': ['%{x}', 'a"b\\c'] } },
-            }],
+    accounts: [
+      {
+        name: 'production',
+        accountId: '123456789012',
+        region: 'eu-west-1',
+        roles: [
+          {
+            name: 'home',
+            description: 'Says "hi" with ${not-a-reference}, %{ not-a-directive } and a \\ backslash\non two lines',
+            repositories: [{ uuid: REPO, environments: ['74c10e16-5478-4362-8e1b-117147a4112f'] }],
+            inlinePolicies: {
+              home: {
+                Version: '2012-10-17',
+                Statement: [
+                  {
+                    Effect: 'Allow',
+                    NotAction: 'iam:*',
+                    Resource: 'arn:aws:s3:::acme-home/${aws:username}/*',
+                    Condition: {
+                      StringEquals: { 'aws:ResourceTag/team': '${aws:PrincipalTag/team}' },
+                      StringLike: { 's3:prefix': ['%{x}', 'a"b\\c'] },
+                    },
+                  },
+                ],
+              },
+            },
           },
-        },
-      }],
-    }],
+        ],
+      },
+    ],
   };
 }
 

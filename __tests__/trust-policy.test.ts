@@ -18,7 +18,12 @@ const STAGING_ACCOUNT = '111122223333';
 
 function token(overrides: Partial<ClaimsOptions> = {}): BitbucketTokenClaims {
   return bitbucketClaims({
-    workspace: 'acme', workspaceUuid: WORKSPACE_UUID, repositoryUuid: INFRA, stepUuid: STEP, issuedAt: 1_800_000_000, ...overrides,
+    workspace: 'acme',
+    workspaceUuid: WORKSPACE_UUID,
+    repositoryUuid: INFRA,
+    stepUuid: STEP,
+    issuedAt: 1_800_000_000,
+    ...overrides,
   });
 }
 
@@ -72,7 +77,9 @@ describe('trust policies synthesized from the example configuration', () => {
       expect(decide(production['bitbucket-deploy'], token(), PRODUCTION_ACCOUNT)).toBe('DENY');
     });
     it("refuses another repository's deployment step of an environment with the same UUID", () => {
-      expect(decide(production['bitbucket-deploy'], token({ repositoryUuid: WEB, environmentUuid: PRODUCTION_ENV }), PRODUCTION_ACCOUNT)).toBe('DENY');
+      expect(
+        decide(production['bitbucket-deploy'], token({ repositoryUuid: WEB, environmentUuid: PRODUCTION_ENV }), PRODUCTION_ACCOUNT),
+      ).toBe('DENY');
     });
   });
 
@@ -118,7 +125,9 @@ describe('trust scope options', () => {
   it('with allowAllRepositories, admits every repository of the workspace but still checks the audience', () => {
     const policy = policyOf({ allowAllRepositories: true });
     expect(decide(policy, token({ repositoryUuid: OTHER_REPO }), PRODUCTION_ACCOUNT)).toBe('ALLOW');
-    expect(decide(policy, token({ audience: 'ari:cloud:bitbucket::workspace/99999999-9999-4999-8999-999999999999' }), PRODUCTION_ACCOUNT)).toBe('DENY');
+    expect(
+      decide(policy, token({ audience: 'ari:cloud:bitbucket::workspace/99999999-9999-4999-8999-999999999999' }), PRODUCTION_ACCOUNT),
+    ).toBe('DENY');
     expect(decide(policy, token({ workspace: 'evil' }), PRODUCTION_ACCOUNT)).toBe('DENY');
   });
 

@@ -91,10 +91,15 @@ describe('reporting', () => {
   });
 
   it('reports an unknown field with the field it most likely meant (a typo must not drop a restriction)', () => {
-    expectProblem((c) => {
-      role(c).repositories[0].enviroments = role(c).repositories[0].environments;
-      delete role(c).repositories[0].environments;
-    }, 'accounts[0].roles[0].repositories[0].enviroments', 'unknown field', 'did you mean "environments"?');
+    expectProblem(
+      (c) => {
+        role(c).repositories[0].enviroments = role(c).repositories[0].environments;
+        delete role(c).repositories[0].environments;
+      },
+      'accounts[0].roles[0].repositories[0].enviroments',
+      'unknown field',
+      'did you mean "environments"?',
+    );
   });
 
   it('accepts "//" comment keys anywhere', () => {
@@ -133,7 +138,11 @@ describe('workspace rules', () => {
   });
   it('refuses a custom audience listed twice, or equal to the workspace audience', () => {
     expectProblem((c) => (c.audiences = ['api://a', 'api://a']), 'audiences[1]', 'listed twice');
-    expectProblem((c) => (c.audiences = ['ari:cloud:bitbucket::workspace/4ccef084-b141-4ed8-8a6d-f7ee786f4016']), 'audiences[0]', 'always accepted');
+    expectProblem(
+      (c) => (c.audiences = ['ari:cloud:bitbucket::workspace/4ccef084-b141-4ed8-8a6d-f7ee786f4016']),
+      'audiences[0]',
+      'always accepted',
+    );
   });
   it('allows 100 client IDs per provider and refuses 101', () => {
     const custom = (n: number) => Array.from({ length: n }, (_, i) => `api://audience-${i}`);
@@ -143,10 +152,15 @@ describe('workspace rules', () => {
       c.audiences = custom(99);
       oneAudience(c);
     });
-    expectProblem((c) => {
-      c.audiences = custom(100);
-      oneAudience(c);
-    }, 'audiences', '101 client IDs', 'at most 100');
+    expectProblem(
+      (c) => {
+        c.audiences = custom(100);
+        oneAudience(c);
+      },
+      'audiences',
+      '101 client IDs',
+      'at most 100',
+    );
   });
   it('warns beyond Bitbucket’s 10 custom audiences without refusing', () => {
     const config = base();
@@ -192,11 +206,24 @@ describe('account rules', () => {
     expectProblem((c) => (account(c).name = 'Prod Account'), 'accounts[0].name', 'lower-case letters');
   });
   it('reuses an existing provider only if its ARN is the workspace issuer in this account', () => {
-    const arn = (acct: string, ws: string) => `arn:aws:iam::${acct}:oidc-provider/api.bitbucket.org/2.0/workspaces/${ws}/pipelines-config/identity/oidc`;
+    const arn = (acct: string, ws: string) =>
+      `arn:aws:iam::${acct}:oidc-provider/api.bitbucket.org/2.0/workspaces/${ws}/pipelines-config/identity/oidc`;
     expectValid((c) => (account(c).existingProviderArn = arn('123456789012', 'acme')));
-    expectProblem((c) => (account(c).existingProviderArn = arn('123456789012', 'other')), 'accounts[0].existingProviderArn', 'must be the provider of issuer');
-    expectProblem((c) => (account(c).existingProviderArn = arn('210987654321', 'acme')), 'accounts[0].existingProviderArn', 'in account 123456789012');
-    expectProblem((c) => (account(c).existingProviderArn = 'arn:aws:iam::123456789012:role/x'), 'accounts[0].existingProviderArn', 'OIDC provider ARN');
+    expectProblem(
+      (c) => (account(c).existingProviderArn = arn('123456789012', 'other')),
+      'accounts[0].existingProviderArn',
+      'must be the provider of issuer',
+    );
+    expectProblem(
+      (c) => (account(c).existingProviderArn = arn('210987654321', 'acme')),
+      'accounts[0].existingProviderArn',
+      'in account 123456789012',
+    );
+    expectProblem(
+      (c) => (account(c).existingProviderArn = 'arn:aws:iam::123456789012:role/x'),
+      'accounts[0].existingProviderArn',
+      'OIDC provider ARN',
+    );
   });
   it('refuses an account with no roles', () => {
     expectProblem((c) => (account(c).roles = []), 'accounts[0].roles', 'at least 1 roles');
@@ -224,18 +251,38 @@ describe('role rules', () => {
     expect(validateConfig(config).warnings).toContainEqual(expect.stringContaining('trusts EVERY repository of the workspace'));
   });
   it('refuses allowAllRepositories together with repositories', () => {
-    expectProblem((c) => (role(c).allowAllRepositories = true), `${path}.repositories`, 'must be omitted when allowAllRepositories is true');
+    expectProblem(
+      (c) => (role(c).allowAllRepositories = true),
+      `${path}.repositories`,
+      'must be omitted when allowAllRepositories is true',
+    );
   });
   it('refuses a malformed repository or environment UUID', () => {
     expectProblem((c) => (role(c).repositories[0].uuid = 'infra'), `${path}.repositories[0].uuid`, '"infra"', 'must be a UUID');
-    expectProblem((c) => (role(c).repositories[0].environments = ['production']), `${path}.repositories[0].environments[0]`, 'must be a UUID');
+    expectProblem(
+      (c) => (role(c).repositories[0].environments = ['production']),
+      `${path}.repositories[0].environments[0]`,
+      'must be a UUID',
+    );
   });
   it('refuses a repository listed twice, however its UUID is spelt', () => {
-    expectProblem((c) => role(c).repositories.push({ uuid: `{${REPO.toUpperCase()}}` }), `${path}.repositories[1].uuid`, 'list each repository once');
+    expectProblem(
+      (c) => role(c).repositories.push({ uuid: `{${REPO.toUpperCase()}}` }),
+      `${path}.repositories[1].uuid`,
+      'list each repository once',
+    );
   });
   it('refuses an environment listed twice, or an empty environments list', () => {
-    expectProblem((c) => (role(c).repositories[0].environments = [ENV, `{${ENV}}`]), `${path}.repositories[0].environments[1]`, 'listed twice');
-    expectProblem((c) => (role(c).repositories[0].environments = []), `${path}.repositories[0].environments`, 'omit it to admit every step');
+    expectProblem(
+      (c) => (role(c).repositories[0].environments = [ENV, `{${ENV}}`]),
+      `${path}.repositories[0].environments[1]`,
+      'listed twice',
+    );
+    expectProblem(
+      (c) => (role(c).repositories[0].environments = []),
+      `${path}.repositories[0].environments`,
+      'omit it to admit every step',
+    );
   });
   it('refuses a role audience that the provider would not accept', () => {
     expectProblem((c) => (role(c).audiences = ['sts.amazonaws.com']), `${path}.audiences[0]`, "must be one of the workspace's audiences");
@@ -251,7 +298,11 @@ describe('role rules', () => {
     expectProblem((c) => (role(c).managedPolicyArns = ['ReadOnlyAccess']), `${path}.managedPolicyArns[0]`, 'managed policy ARN');
     expectProblem((c) => (role(c).managedPolicyArns = [arn(1), arn(1)]), `${path}.managedPolicyArns[1]`, 'listed twice');
     expectValid((c) => (role(c).managedPolicyArns = Array.from({ length: 20 }, (_, i) => arn(i))));
-    expectProblem((c) => (role(c).managedPolicyArns = Array.from({ length: 21 }, (_, i) => arn(i))), `${path}.managedPolicyArns`, 'at most 20');
+    expectProblem(
+      (c) => (role(c).managedPolicyArns = Array.from({ length: 21 }, (_, i) => arn(i))),
+      `${path}.managedPolicyArns`,
+      'at most 20',
+    );
   });
   it('takes session durations from 3600 to 43200 seconds', () => {
     expectValid((c) => (role(c).maxSessionDurationSeconds = 3600));
@@ -260,9 +311,14 @@ describe('role rules', () => {
     expectProblem((c) => (role(c).maxSessionDurationSeconds = 43201), `${path}.maxSessionDurationSeconds`, 'from 3600 to 43200');
   });
   it('refuses the retired permissionsBoundaryArn, naming the account setting that replaced it', () => {
-    expectProblem((c) => (role(c).permissionsBoundaryArn = 'arn:aws:iam::123456789012:policy/boundary'), `${path}.permissionsBoundaryArn`, 'is no longer a role setting', 'accounts[].permissionsBoundary');
+    expectProblem(
+      (c) => (role(c).permissionsBoundaryArn = 'arn:aws:iam::123456789012:policy/boundary'),
+      `${path}.permissionsBoundaryArn`,
+      'is no longer a role setting',
+      'accounts[].permissionsBoundary',
+    );
   });
-  it('takes paths that start and end with /, under the account\'s workload path', () => {
+  it("takes paths that start and end with /, under the account's workload path", () => {
     expectValid((c) => (role(c).path = '/bitbucket/deploy/'));
     expectProblem((c) => (role(c).path = '/other/'), `${path}.path`, 'must lie under the account\'s workloadPath "/bitbucket/"');
     expectValid((c) => {
@@ -284,7 +340,11 @@ describe('role rules', () => {
 describe('trust policy size', () => {
   const environments = (n: number) => Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
   it('refuses a role whose trust policy exceeds the 2048-character quota, naming its size', () => {
-    expectProblem((c) => (role(c).repositories[0].environments = environments(30)), 'accounts[0].roles[0].repositories', 'must be at most 2048');
+    expectProblem(
+      (c) => (role(c).repositories[0].environments = environments(30)),
+      'accounts[0].roles[0].repositories',
+      'must be at most 2048',
+    );
   });
   it('takes the same role once trustPolicyMaxSize is raised', () => {
     expectValid((c) => {
@@ -303,9 +363,13 @@ describe('trust policy size', () => {
       c.trustPolicyMaxSize = size;
       role(c).repositories[0].environments = environments(20);
     });
-    expectProblem((c) => {
-      c.trustPolicyMaxSize = size - 1;
-      role(c).repositories[0].environments = environments(20);
-    }, 'accounts[0].roles[0].repositories', `would be ${size} characters`);
+    expectProblem(
+      (c) => {
+        c.trustPolicyMaxSize = size - 1;
+        role(c).repositories[0].environments = environments(20);
+      },
+      'accounts[0].roles[0].repositories',
+      `would be ${size} characters`,
+    );
   });
 });

@@ -45,7 +45,13 @@ const SKIP_TEST = QUICK || args.includes('--skip-test');
 const SKIP_SEED = QUICK || args.includes('--skip-seed');
 const CHECK = args.includes('--check');
 /** The generated configurations: [roles, accounts]. */
-const SCALES = QUICK ? [[10, 2]] : [[10, 2], [100, 5], [1000, 10]];
+const SCALES = QUICK
+  ? [[10, 2]]
+  : [
+      [10, 2],
+      [100, 5],
+      [1000, 10],
+    ];
 const RESULTS_FILE = path.join('bench-results', QUICK ? 'quick.json' : 'latest.json');
 
 /** The seed's AWS CDK app, and where the benchmark keeps a built copy of it. */
@@ -84,7 +90,10 @@ const round = (value: number, digits = 0) => Number(value.toFixed(digits));
 const useTime = existsSync(TIME) && process.env.BENCH_RSS !== 'node';
 const RSS_HOOK = path.join(os.tmpdir(), `bench-rss-hook-${process.pid}.js`);
 if (!useTime) {
-  writeFileSync(RSS_HOOK, "process.on('exit', () => require('fs').writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)));\n");
+  writeFileSync(
+    RSS_HOOK,
+    "process.on('exit', () => require('fs').writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)));\n",
+  );
 }
 
 /** A command of the benchmark: what runs, where, and what it must write. */
@@ -118,7 +127,8 @@ function measure(command: string, commandArgs: string[], env: NodeJS.ProcessEnv,
 /** The esbuild options of the synth bundle, as `scripts/synth.js` recorded them when it built `dist/main.js`. */
 function synthBuildOptions(): Record<string, unknown> {
   const stamp = path.join(ROOT, 'dist', 'main.js.inputs.json');
-  if (!existsSync(stamp)) throw new Error('dist/main.js.inputs.json is missing: run the benchmark with `npm run bench`, which builds the synth');
+  if (!existsSync(stamp))
+    throw new Error('dist/main.js.inputs.json is missing: run the benchmark with `npm run bench`, which builds the synth');
   const { entryPoints, ...options } = JSON.parse(JSON.parse(readFileSync(stamp, 'utf8')).options) as Record<string, unknown>;
   return options;
 }
@@ -130,7 +140,10 @@ async function bundle(options: BuildOptions): Promise<Metafile> {
 }
 
 /** The files of node_modules a bundle contains (the synth's and the floor's must be the same). */
-const packageFiles = (metafile: Metafile) => Object.keys(metafile.inputs).filter((file) => file.includes('node_modules/')).sort();
+const packageFiles = (metafile: Metafile) =>
+  Object.keys(metafile.inputs)
+    .filter((file) => file.includes('node_modules/'))
+    .sort();
 
 /** The package a node_modules file belongs to. */
 const packageOf = (file: string) => /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(file)?.[1] ?? file;
@@ -159,7 +172,7 @@ function dependencyEntries(metafile: Metafile): string[] {
 /** The floor's entry: imports each of the synth's dependency entries and hands them to `emptyApp` (floor.ts). */
 function floorEntry(entries: string[]): string {
   return [
-    '// Written by bench/bench.ts: the node_modules files the synth\'s own files import.',
+    "// Written by bench/bench.ts: the node_modules files the synth's own files import.",
     ...entries.map((file, i) => `import * as m${i} from ${JSON.stringify(`./${file}`)};`),
     "import { emptyApp } from './bench/floor';",
     `emptyApp([${entries.map((_, i) => `m${i}`).join(', ')}]);`,
@@ -174,17 +187,28 @@ function floorEntry(entries: string[]): string {
 function prepareSeed(): { dir: string } | { reason: string } {
   if (SKIP_SEED) return { reason: `left out by ${QUICK ? '--quick' : '--skip-seed'}` };
   if (!existsSync(path.join(SEED_SOURCE, 'main.ts'))) return { reason: `${path.relative(ROOT, SEED_SOURCE)} is absent` };
-  const same = (file: string) => existsSync(path.join(SEED_COPY, file)) && readFileSync(path.join(SEED_COPY, file)).equals(readFileSync(path.join(SEED_SOURCE, file)));
-  if (SEED_FILES.every(same) && existsSync(path.join(SEED_COPY, 'dist', 'main.js')) && existsSync(path.join(SEED_COPY, 'node_modules', 'aws-cdk-lib', 'package.json'))) {
+  const same = (file: string) =>
+    existsSync(path.join(SEED_COPY, file)) && readFileSync(path.join(SEED_COPY, file)).equals(readFileSync(path.join(SEED_SOURCE, file)));
+  if (
+    SEED_FILES.every(same) &&
+    existsSync(path.join(SEED_COPY, 'dist', 'main.js')) &&
+    existsSync(path.join(SEED_COPY, 'node_modules', 'aws-cdk-lib', 'package.json'))
+  ) {
     return { dir: SEED_COPY };
   }
   process.stderr.write(`bench: building the seed in ${SEED_COPY} (npm ci, tsc; once) ...\n`);
   const building = `${SEED_COPY}.${process.pid}.tmp`;
   try {
     cpSync(SEED_SOURCE, building, { recursive: true, filter: (source) => !/[\\/](node_modules|dist|cdk\.out)$/.test(source) });
-    for (const [command, commandArgs] of [['npm', ['ci', '--no-audit', '--no-fund']], [process.execPath, [path.join('node_modules', 'typescript', 'bin', 'tsc')]]] as const) {
+    for (const [command, commandArgs] of [
+      ['npm', ['ci', '--no-audit', '--no-fund']],
+      [process.execPath, [path.join('node_modules', 'typescript', 'bin', 'tsc')]],
+    ] as const) {
       const result = spawnSync(command, commandArgs, { cwd: building, encoding: 'utf8' });
-      if (result.status !== 0) throw new Error(`${path.basename(command)} ${commandArgs.join(' ')} exited ${result.status}: ${`${result.stderr}${result.stdout}`.trim().split('\n').slice(-3).join(' ')}`);
+      if (result.status !== 0)
+        throw new Error(
+          `${path.basename(command)} ${commandArgs.join(' ')} exited ${result.status}: ${`${result.stderr}${result.stdout}`.trim().split('\n').slice(-3).join(' ')}`,
+        );
     }
     rmSync(SEED_COPY, { recursive: true, force: true });
     renameSync(building, SEED_COPY);
@@ -220,8 +244,14 @@ async function main(): Promise<void> {
   const floorMetafile = await bundle({ stdin, outfile: floor });
   const [mainFiles, floorFiles] = [packageFiles(synthMetafile), packageFiles(floorMetafile)];
   if (JSON.stringify(mainFiles) !== JSON.stringify(floorFiles)) {
-    const only = (a: string[], b: string[]) => a.filter((f) => !b.includes(f)).slice(0, 5).join(', ') || '-';
-    throw new Error(`the floor must load the synth's modules:\n  only in the synth: ${only(mainFiles, floorFiles)}\n  only in the floor: ${only(floorFiles, mainFiles)}`);
+    const only = (a: string[], b: string[]) =>
+      a
+        .filter((f) => !b.includes(f))
+        .slice(0, 5)
+        .join(', ') || '-';
+    throw new Error(
+      `the floor must load the synth's modules:\n  only in the synth: ${only(mainFiles, floorFiles)}\n  only in the floor: ${only(floorFiles, mainFiles)}`,
+    );
   }
   const mainModules = [...new Set(mainFiles.map(packageOf))].sort();
   const floorImports = entries.map((file) => file.replace(/^node_modules\//, '').replace(/\/index\.js$/, ''));
@@ -237,7 +267,9 @@ async function main(): Promise<void> {
       { name: 'example', file: path.join(ROOT, 'config', 'example.json'), config: example },
     ];
     for (const [roles, accounts] of SCALES) {
-      const config = generateConfig({ roles, accounts, seed: roles, customAudiences: ['bitbucket-ci'], allowAllEvery: 50 }) as { accounts: { roles?: unknown[] }[] };
+      const config = generateConfig({ roles, accounts, seed: roles, customAudiences: ['bitbucket-ci'], allowAllEvery: 50 }) as {
+        accounts: { roles?: unknown[] }[];
+      };
       const file = path.join(scratch, `roles-${roles}.json`);
       writeFileSync(file, JSON.stringify(config, null, 2));
       configs.push({ name: `${roles} roles`, file, config });
@@ -256,20 +288,57 @@ async function main(): Promise<void> {
     const exampleRoles = example.accounts.reduce((sum: number, a: { roles?: unknown[] }) => sum + (a.roles ?? []).length, 0);
     const npmOut = path.join(scratch, 'npm-synth.out');
     const commands: Command[] = [
-      { name: 'floor (empty app)', roles: 0, accounts: 1, command: process.execPath, args: [floor, floorOut], env: {}, cwd: ROOT, check: () => undefined },
+      {
+        name: 'floor (empty app)',
+        roles: 0,
+        accounts: 1,
+        command: process.execPath,
+        args: [floor, floorOut],
+        env: {},
+        cwd: ROOT,
+        check: () => undefined,
+      },
       ...configs.map(({ name, file, config }): Command => {
         const outdir = path.join(scratch, `${name.replace(/\s/g, '-')}.out`);
         const roles = config.accounts.reduce((sum, a) => sum + (a.roles ?? []).length, 0);
-        return { name: `synth: ${name}`, roles, accounts: config.accounts.length, command: process.execPath, args: [synth], env: { BITBUCKET_OIDC_CONFIG: file, CDKTF_OUTDIR: outdir }, cwd: ROOT, check: writes(name, outdir, roles, config.accounts.length) };
+        return {
+          name: `synth: ${name}`,
+          roles,
+          accounts: config.accounts.length,
+          command: process.execPath,
+          args: [synth],
+          env: { BITBUCKET_OIDC_CONFIG: file, CDKTF_OUTDIR: outdir },
+          cwd: ROOT,
+          check: writes(name, outdir, roles, config.accounts.length),
+        };
       }),
       {
-        name: 'npm run --silent synth: example', roles: exampleRoles, accounts: example.accounts.length, command: 'npm', args: ['run', '--silent', 'synth'],
-        env: { BITBUCKET_OIDC_CONFIG: path.join(ROOT, 'config', 'example.json'), CDKTF_OUTDIR: npmOut }, cwd: ROOT, check: writes('npm run synth', npmOut, exampleRoles, example.accounts.length),
+        name: 'npm run --silent synth: example',
+        roles: exampleRoles,
+        accounts: example.accounts.length,
+        command: 'npm',
+        args: ['run', '--silent', 'synth'],
+        env: { BITBUCKET_OIDC_CONFIG: path.join(ROOT, 'config', 'example.json'), CDKTF_OUTDIR: npmOut },
+        cwd: ROOT,
+        check: writes('npm run synth', npmOut, exampleRoles, example.accounts.length),
       },
-      ...('dir' in seed ? [{
-        name: "seed's AWS CDK app (node dist/main.js)", roles: 1, accounts: 1, command: process.execPath, args: ['dist/main.js'], env: {}, cwd: seed.dir,
-        check: () => (existsSync(path.join(seed.dir, 'cdk.out', 'bitbucket-oidc.template.json')) ? undefined : "the seed's app wrote no cdk.out/bitbucket-oidc.template.json"),
-      }] : []),
+      ...('dir' in seed
+        ? [
+            {
+              name: "seed's AWS CDK app (node dist/main.js)",
+              roles: 1,
+              accounts: 1,
+              command: process.execPath,
+              args: ['dist/main.js'],
+              env: {},
+              cwd: seed.dir,
+              check: () =>
+                existsSync(path.join(seed.dir, 'cdk.out', 'bitbucket-oidc.template.json'))
+                  ? undefined
+                  : "the seed's app wrote no cdk.out/bitbucket-oidc.template.json",
+            },
+          ]
+        : []),
     ];
     process.stderr.write('bench: warm-up');
     for (const command of commands) {
@@ -291,9 +360,14 @@ async function main(): Promise<void> {
       const ms = samples[i].map((s) => s.ms);
       const rss = samples[i].map((s) => s.rssMb);
       return {
-        name, roles, accounts,
-        medianMs: round(median(ms)), minMs: round(Math.min(...ms)), maxMs: round(Math.max(...ms)),
-        medianRssMb: round(median(rss), 1), maxRssMb: round(Math.max(...rss), 1),
+        name,
+        roles,
+        accounts,
+        medianMs: round(median(ms)),
+        minMs: round(Math.min(...ms)),
+        maxMs: round(Math.max(...ms)),
+        medianRssMb: round(median(rss), 1),
+        maxRssMb: round(Math.max(...rss), 1),
         samples: samples[i].map((s) => ({ ms: round(s.ms, 1), rssMb: round(s.rssMb, 1) })),
       };
     });
@@ -319,7 +393,9 @@ async function main(): Promise<void> {
             thousandRolesMs: { value: thousand.medianMs, target: `<= ${TARGETS.thousandRolesMs}` },
             thousandRolesRssMb: { value: thousand.medianRssMb, target: `<= ${TARGETS.thousandRolesMb}` },
           }),
-      ...(seedApp === undefined ? {} : { npmSynthOverSeed: { value: round(npmSynth.medianMs / seedApp.medianMs, 3), target: `<= ${TARGETS.npmSynthOverSeed}` } }),
+      ...(seedApp === undefined
+        ? {}
+        : { npmSynthOverSeed: { value: round(npmSynth.medianMs / seedApp.medianMs, 3), target: `<= ${TARGETS.npmSynthOverSeed}` } }),
       ...(npmTest === undefined ? {} : { npmTestMs: { value: npmTest.ms, target: `< ${TARGETS.npmTestMs}` } }),
     };
     const met = {
@@ -336,31 +412,58 @@ async function main(): Promise<void> {
 
     const header = ['scenario', 'roles', 'accounts', 'median ms', 'range ms', 'x floor', 'median peak RSS MB'];
     const rows = scenarios.map((s) => [
-      s.name, String(s.roles), String(s.accounts), String(s.medianMs), `${s.minMs}-${s.maxMs}`, (s.medianMs / floorMs).toFixed(2), Number.isNaN(s.medianRssMb) ? '-' : s.medianRssMb.toFixed(1),
+      s.name,
+      String(s.roles),
+      String(s.accounts),
+      String(s.medianMs),
+      `${s.minMs}-${s.maxMs}`,
+      (s.medianMs / floorMs).toFixed(2),
+      Number.isNaN(s.medianRssMb) ? '-' : s.medianRssMb.toFixed(1),
     ]);
     if (npmTest !== undefined) rows.push([`npm test (once, exit ${npmTest.exitCode})`, '', '', String(npmTest.ms), '', '', '']);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-    const table = [line(header), `|${widths.map((w, i) => `${i === 0 ? ':' : '-'}${'-'.repeat(w)}${i === 0 ? '-' : ':'}`).join('|')}|`, ...rows.map(line)].join('\n');
+    const table = [
+      line(header),
+      `|${widths.map((w, i) => `${i === 0 ? ':' : '-'}${'-'.repeat(w)}${i === 0 ? '-' : ':'}`).join('|')}|`,
+      ...rows.map(line),
+    ].join('\n');
 
-    const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: round(os.totalmem() / 2 ** 30, 1), node: process.version, platform: `${os.platform()} ${os.release()}` };
+    const machine = {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memoryGb: round(os.totalmem() / 2 ** 30, 1),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+    };
     process.stdout.write(`\n${table}\n\n`);
     const rssSource = useTime ? '/usr/bin/time -f %M' : 'process.resourceUsage().maxRSS';
     const method = RUNS === 1 ? 'One round after one warm-up run each' : `Medians of ${RUNS} interleaved rounds after one warm-up run each`;
     process.stdout.write(`${method}; peak RSS from ${rssSource}; ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}.\n`);
     if (QUICK) process.stdout.write('--quick: a check that the benchmark runs, not a measurement (run `npm run bench` for figures).\n');
-    process.stdout.write(seedApp === undefined
-      ? `npm run synth ${npmSynth.medianMs} ms; the seed's AWS CDK app was not timed (${'reason' in seed ? seed.reason : ''}).\n`
-      : `npm run synth ${npmSynth.medianMs} ms vs the seed's AWS CDK app ${seedApp.medianMs} ms (same rounds): ${(npmSynth.medianMs / seedApp.medianMs).toFixed(3)}x.\n`);
+    process.stdout.write(
+      seedApp === undefined
+        ? `npm run synth ${npmSynth.medianMs} ms; the seed's AWS CDK app was not timed (${'reason' in seed ? seed.reason : ''}).\n`
+        : `npm run synth ${npmSynth.medianMs} ms vs the seed's AWS CDK app ${seedApp.medianMs} ms (same rounds): ${(npmSynth.medianMs / seedApp.medianMs).toFixed(3)}x.\n`,
+    );
     for (const [key, check] of Object.entries(checks)) {
       const verdict = QUICK && !CHECK ? 'not judged (--quick)' : met[key as keyof typeof met] ? 'met' : 'MISSED';
       process.stdout.write(`target ${key}: ${check.value} (${check.target}) ${verdict}\n`);
     }
 
     const results = {
-      date: new Date().toISOString(), machine, runs: RUNS, quick: QUICK, rssSource,
-      modules: mainModules, floorImports,
-      seed: 'dir' in seed ? { dir: seed.dir } : { skipped: seed.reason }, scenarios, npmTest: npmTest ?? null, checks, met,
+      date: new Date().toISOString(),
+      machine,
+      runs: RUNS,
+      quick: QUICK,
+      rssSource,
+      modules: mainModules,
+      floorImports,
+      seed: 'dir' in seed ? { dir: seed.dir } : { skipped: seed.reason },
+      scenarios,
+      npmTest: npmTest ?? null,
+      checks,
+      met,
     };
     mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
     writeFileSync(path.join(ROOT, RESULTS_FILE), `${JSON.stringify(results, null, 2)}\n`);

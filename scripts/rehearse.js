@@ -8,7 +8,13 @@ const path = require('path');
 const { transformSync } = require('esbuild');
 
 require.extensions['.ts'] = (module, filename) => {
-  const { code } = transformSync(readFileSync(filename, 'utf8'), { loader: 'ts', format: 'cjs', target: 'node20', sourcefile: filename, sourcemap: 'inline' });
+  const { code } = transformSync(readFileSync(filename, 'utf8'), {
+    loader: 'ts',
+    format: 'cjs',
+    target: 'node20',
+    sourcefile: filename,
+    sourcemap: 'inline',
+  });
   module._compile(code, filename);
 };
 process.chdir(path.join(__dirname, '..'));

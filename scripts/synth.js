@@ -87,7 +87,8 @@ function build() {
   }
   fs.renameSync(temporary, BUNDLE);
   for (const name of fs.readdirSync(path.dirname(BUNDLE))) {
-    if (name.startsWith(`${path.basename(BUNDLE)}.`) && name.endsWith('.cache')) fs.rmSync(path.join(path.dirname(BUNDLE), name), { force: true });
+    if (name.startsWith(`${path.basename(BUNDLE)}.`) && name.endsWith('.cache'))
+      fs.rmSync(path.join(path.dirname(BUNDLE), name), { force: true });
   }
   /** @type {Record<string, string>} */
   const inputs = {};

@@ -211,8 +211,8 @@ export async function startBitbucketApiDouble(options: BitbucketApiDoubleOptions
       if (ws === undefined || repo === undefined) {
         return error(
           404,
-          'You may not have access to this repository or it no longer exists in this workspace. If you think this repository '
-            + 'exists and you have access, make sure you are authenticated.',
+          'You may not have access to this repository or it no longer exists in this workspace. If you think this repository ' +
+            'exists and you have access, make sure you are authenticated.',
         );
       }
       if (parts.length === 4) return send(200, repositoryBody(origin, ws, repo));
@@ -264,16 +264,25 @@ function matches(pattern: string | RegExp | undefined, path: string): boolean {
 
 function defaultMessage(status: number): string {
   switch (status) {
-    case 401: return 'Token is invalid, expired, or not supported for this endpoint.';
-    case 403: return 'Your credentials lack one or more required privilege scopes.';
-    case 404: return 'Resource not found';
-    case 429: return 'Rate limit for this resource has been exceeded';
-    default: return status >= 500 ? 'Something went wrong' : 'Bad request';
+    case 401:
+      return 'Token is invalid, expired, or not supported for this endpoint.';
+    case 403:
+      return 'Your credentials lack one or more required privilege scopes.';
+    case 404:
+      return 'Resource not found';
+    case 429:
+      return 'Rate limit for this resource has been exceeded';
+    default:
+      return status >= 500 ? 'Something went wrong' : 'Bad request';
   }
 }
 
 /** Reads an Authorization header against the accepted credentials; `scopes` is set only when they match. */
-function readAuth(header: string | undefined, credentials: DoubleCredentials, all: string[]): {
+function readAuth(
+  header: string | undefined,
+  credentials: DoubleCredentials,
+  all: string[],
+): {
   kind: RecordedRequest['auth'];
   email?: string;
   scopes?: string[];

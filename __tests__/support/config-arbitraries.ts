@@ -8,12 +8,10 @@ import { partitionOf } from './expected-decision';
 type Json = Record<string, any>;
 
 /** A UUID as a user may paste it: bare or braced, lower or upper case. */
-export const configUuid: fc.Arbitrary<string> = fc
-  .tuple(fc.uuid(), fc.boolean(), fc.boolean())
-  .map(([uuid, braced, upper]) => {
-    const cased = upper ? uuid.toUpperCase() : uuid;
-    return braced ? `{${cased}}` : cased;
-  });
+export const configUuid: fc.Arbitrary<string> = fc.tuple(fc.uuid(), fc.boolean(), fc.boolean()).map(([uuid, braced, upper]) => {
+  const cased = upper ? uuid.toUpperCase() : uuid;
+  return braced ? `{${cased}}` : cased;
+});
 
 /** The canonical form the claims use: lower case, no braces. */
 export function bareUuid(configValue: string): string {
@@ -28,8 +26,11 @@ export const workspaceSlug = fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,30}$/);
 
 /** An IPv4 or IPv6 CIDR block, written without leading zeros. */
 export const cidr: fc.Arbitrary<string> = fc.oneof(
-  fc.tuple(fc.array(fc.nat(255), { minLength: 4, maxLength: 4 }), fc.integer({ min: 8, max: 32 })).map(([octets, bits]) => `${octets.join('.')}/${bits}`),
-  fc.tuple(fc.array(fc.nat(0xffff), { minLength: 8, maxLength: 8 }), fc.integer({ min: 16, max: 128 }))
+  fc
+    .tuple(fc.array(fc.nat(255), { minLength: 4, maxLength: 4 }), fc.integer({ min: 8, max: 32 }))
+    .map(([octets, bits]) => `${octets.join('.')}/${bits}`),
+  fc
+    .tuple(fc.array(fc.nat(0xffff), { minLength: 8, maxLength: 8 }), fc.integer({ min: 16, max: 128 }))
     .map(([groups, bits]) => `${groups.map((g) => g.toString(16)).join(':')}/${bits}`),
 );
 
@@ -62,7 +63,9 @@ function role(shape: ConfigShape, audiences: string[]): fc.Arbitrary<Json> {
       weight: 6,
       arbitrary: fc.record({
         repositories: fc.uniqueArray(repository(shape.maxEnvironments), {
-          minLength: 1, maxLength: shape.maxRepositories, selector: (r) => bareUuid(r.uuid),
+          minLength: 1,
+          maxLength: shape.maxRepositories,
+          selector: (r) => bareUuid(r.uuid),
         }),
       }),
     },
@@ -95,27 +98,32 @@ export function validConfig(shape: ConfigShape = SMALL): fc.Arbitrary<Json> {
         region: fc.constantFrom(...REGIONS),
         roles: fc.uniqueArray(role(shape, audiences), { minLength: 1, maxLength: shape.maxRoles, selector: (r) => r.name.toLowerCase() }),
       });
-      return fc
-        .uniqueArray(account, { minLength: 1, maxLength: shape.maxAccounts, selector: (a) => a.name })
-        .filter((accounts) => new Set(accounts.map((a) => a.accountId)).size === accounts.length)
-        // One deployment environment in roles of two accounts is a security finding (BBOIDC-TRUST2) that
-        // stops the synth; fast-check's biased UUIDs make such repeats common, so they are left out.
-        .filter((accounts) => {
-          const environmentsOf = (a: Json) => new Set<string>(a.roles.flatMap((r: Json) => (r.repositories ?? []).flatMap((repo: Json) => (repo.environments ?? []).map(bareUuid))));
-          const seen = new Set<string>();
-          for (const environments of accounts.map(environmentsOf)) {
-            for (const environment of environments) if (seen.has(environment)) return false;
-            for (const environment of environments) seen.add(environment);
-          }
-          return true;
-        })
-        .map((accounts) => ({
-          workspace,
-          workspaceUuid,
-          ...(customAudiences.length === 0 ? {} : { audiences: customAudiences }),
-          state: { bucket: 'acme-terraform-state', region: 'eu-west-1' },
-          accounts: accounts.map((a, i) => (reuseProvider && i === 0 ? { ...a, existingProviderArn: providerArn(a, workspace) } : a)),
-        }));
+      return (
+        fc
+          .uniqueArray(account, { minLength: 1, maxLength: shape.maxAccounts, selector: (a) => a.name })
+          .filter((accounts) => new Set(accounts.map((a) => a.accountId)).size === accounts.length)
+          // One deployment environment in roles of two accounts is a security finding (BBOIDC-TRUST2) that
+          // stops the synth; fast-check's biased UUIDs make such repeats common, so they are left out.
+          .filter((accounts) => {
+            const environmentsOf = (a: Json) =>
+              new Set<string>(
+                a.roles.flatMap((r: Json) => (r.repositories ?? []).flatMap((repo: Json) => (repo.environments ?? []).map(bareUuid))),
+              );
+            const seen = new Set<string>();
+            for (const environments of accounts.map(environmentsOf)) {
+              for (const environment of environments) if (seen.has(environment)) return false;
+              for (const environment of environments) seen.add(environment);
+            }
+            return true;
+          })
+          .map((accounts) => ({
+            workspace,
+            workspaceUuid,
+            ...(customAudiences.length === 0 ? {} : { audiences: customAudiences }),
+            state: { bucket: 'acme-terraform-state', region: 'eu-west-1' },
+            accounts: accounts.map((a, i) => (reuseProvider && i === 0 ? { ...a, existingProviderArn: providerArn(a, workspace) } : a)),
+          }))
+      );
     });
 }
 

@@ -95,7 +95,9 @@ export function claims(options: Partial<ClaimsOptions> = {}): BitbucketTokenClai
 /** Signs claims into a compact JWT with `key` (RS256, its kid in the header). */
 export async function sign(payload: BitbucketTokenClaims | Record<string, unknown>, key: TestKey): Promise<string> {
   const { jose } = loadBundle();
-  return new jose.SignJWT(JSON.parse(JSON.stringify(payload)) as Jose.JWTPayload).setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' }).sign(key.privateKey);
+  return new jose.SignJWT(JSON.parse(JSON.stringify(payload)) as Jose.JWTPayload)
+    .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
+    .sign(key.privateKey);
 }
 
 /** What one run of the doctor printed and returned. */

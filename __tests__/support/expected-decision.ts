@@ -30,7 +30,8 @@ export function ipBits(ip: string): string | undefined {
   const [head, tail] = ip.includes('::') ? ip.split('::') : [ip, undefined];
   const headGroups = head === '' ? [] : head.split(':');
   const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? headGroups : [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+  const groups =
+    tail === undefined ? headGroups : [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
   if (groups.length !== 8 || groups.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
   return groups.map((g) => parseInt(g, 16).toString(2).padStart(16, '0')).join('');
 }
@@ -94,12 +95,14 @@ export function roleMeaning(config: Json, account: Json, role: Json): RoleMeanin
     accountId: account.accountId,
     audiences: role.audiences ?? [workspaceAudience, ...(config.audiences ?? [])],
     // A normal step's sub is {REPO}:{STEP}, a deployment step's {REPO}:{ENV}:{STEP}.
-    subPrefixes: role.allowAllRepositories === true
-      ? undefined
-      : role.repositories.flatMap((repo: Json) =>
-          repo.environments === undefined
-            ? [`${claimUuid(repo.uuid)}:`]
-            : repo.environments.map((env: string | { uuid: string }) => `${claimUuid(repo.uuid)}:${claimUuid(environmentUuid(env))}:`)),
+    subPrefixes:
+      role.allowAllRepositories === true
+        ? undefined
+        : role.repositories.flatMap((repo: Json) =>
+            repo.environments === undefined
+              ? [`${claimUuid(repo.uuid)}:`]
+              : repo.environments.map((env: string | { uuid: string }) => `${claimUuid(repo.uuid)}:${claimUuid(environmentUuid(env))}:`),
+          ),
     cidrs: role.sourceIpCidrs ?? [],
   };
 }
@@ -122,8 +125,10 @@ export function expectedDecision(meaning: RoleMeaning, token: TokenCase): 'ALLOW
   const admitted =
     token.iss === meaning.issuerUrl &&
     token.accountId === meaning.accountId &&
-    token.aud !== undefined && meaning.audiences.includes(token.aud) &&
-    (meaning.subPrefixes === undefined || (token.sub !== undefined && meaning.subPrefixes.some((prefix) => token.sub!.startsWith(prefix)))) &&
+    token.aud !== undefined &&
+    meaning.audiences.includes(token.aud) &&
+    (meaning.subPrefixes === undefined ||
+      (token.sub !== undefined && meaning.subPrefixes.some((prefix) => token.sub!.startsWith(prefix)))) &&
     (meaning.cidrs.length === 0 || (token.sourceIp !== undefined && meaning.cidrs.some((cidr) => inCidr(token.sourceIp!, cidr))));
   return admitted ? 'ALLOW' : 'DENY';
 }

@@ -82,7 +82,9 @@ export function generateConfig(options: GenerateOptions): Record<string, unknown
       const [a, b, c] = [pick(), pick(), pick()];
       const distinct = [...new Map([a, b, c].map((repo) => [repo.uuid, repo])).values()];
       trust = {
-        repositories: distinct.map((repo, i) => (i === 0 ? { uuid: repo.uuid, environments: [repo.environments[0]] } : { uuid: repo.uuid })),
+        repositories: distinct.map((repo, i) =>
+          i === 0 ? { uuid: repo.uuid, environments: [repo.environments[0]] } : { uuid: repo.uuid },
+        ),
       };
     } else if (shape === 3) {
       trust = { repositories: [{ uuid: pick().uuid }], sourceIpCidrs: ['34.199.54.113/32', '104.192.136.0/21', '2401:1d80:1010::/64'] };
@@ -91,8 +93,9 @@ export function generateConfig(options: GenerateOptions): Record<string, unknown
       trust = { repositories: [{ uuid: repo.uuid, environments: [repo.environments[2]] }] };
     }
     // A role that every step may assume reads metadata only (the security findings refuse more).
-    const everyStep = (trust.allowAllRepositories as boolean | undefined) === true
-      || (trust.repositories as { environments?: string[] }[]).some((repo) => repo.environments === undefined);
+    const everyStep =
+      (trust.allowAllRepositories as boolean | undefined) === true ||
+      (trust.repositories as { environments?: string[] }[]).some((repo) => repo.environments === undefined);
     const policies = everyStep
       ? { managedPolicyArns: ['arn:aws:iam::aws:policy/ViewOnlyAccess'] }
       : {

@@ -133,12 +133,19 @@ export async function simulateAssumeRole(
   const resourcePolicy = adapt ? adaptPolicy(policy) : policy;
   const contextVariables = adapt
     ? adaptContext(request.values, trusted)
-    : Object.fromEntries(Object.entries(request.values).filter(([, v]) => v !== undefined).map(([k, v]) => [k, typeof v === 'string' ? v : [...(v as string[])]]));
+    : Object.fromEntries(
+        Object.entries(request.values)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, typeof v === 'string' ? v : [...(v as string[])]]),
+      );
   const simulation: Simulation = {
     request: {
       principal: request.federatedPrincipal,
       action: request.action,
-      resource: { resource: `arn:${role.partition ?? 'aws'}:iam::${role.accountId}:role${role.path ?? '/'}${role.name}`, accountId: role.accountId },
+      resource: {
+        resource: `arn:${role.partition ?? 'aws'}:iam::${role.accountId}:role${role.path ?? '/'}${role.name}`,
+        accountId: role.accountId,
+      },
       contextVariables,
     },
     identityPolicies: [],
@@ -148,7 +155,8 @@ export async function simulateAssumeRole(
   };
   const result = await runSimulation(simulation, {});
   if (result.resultType === 'error') throw new Error(`engine rejected the simulation: ${JSON.stringify(result.errors)}`);
-  const ignoredContextKeys = result.resultType === 'single' ? result.result.ignoredContextKeys ?? [] : result.results.flatMap((r) => r.ignoredContextKeys ?? []);
+  const ignoredContextKeys =
+    result.resultType === 'single' ? (result.result.ignoredContextKeys ?? []) : result.results.flatMap((r) => r.ignoredContextKeys ?? []);
   if (adapt && ignoredContextKeys.length > 0) {
     throw new Error(`adapter: the engine ignored context keys ${ignoredContextKeys.join(', ')}; it would have decided without them`);
   }

@@ -22,16 +22,19 @@ export const S3_CONTEXT_KEY = 'kms:EncryptionContext:aws:s3:arn';
 export const S3_CONTEXT_KEY_ALIAS = `aws:PrincipalTag/${S3_CONTEXT_KEY}`;
 
 function renameKey(key: string): string {
-  if (key.toLowerCase() === S3_CONTEXT_KEY_ALIAS.toLowerCase()) throw new Error(`adapter: ${key} is already used; it cannot stand for ${S3_CONTEXT_KEY}`);
+  if (key.toLowerCase() === S3_CONTEXT_KEY_ALIAS.toLowerCase())
+    throw new Error(`adapter: ${key} is already used; it cannot stand for ${S3_CONTEXT_KEY}`);
   return key.toLowerCase() === S3_CONTEXT_KEY.toLowerCase() ? S3_CONTEXT_KEY_ALIAS : key;
 }
 
 function adaptStatement(statement: PolicyStatement): PolicyStatement {
   if (statement.Condition === undefined) return statement;
-  const condition = Object.fromEntries(Object.entries(statement.Condition).map(([operator, block]) => [
-    operator,
-    Object.fromEntries(Object.entries(block ?? {}).map(([key, value]) => [renameKey(key), value])),
-  ]));
+  const condition = Object.fromEntries(
+    Object.entries(statement.Condition).map(([operator, block]) => [
+      operator,
+      Object.fromEntries(Object.entries(block ?? {}).map(([key, value]) => [renameKey(key), value])),
+    ]),
+  );
   return { ...statement, Condition: condition };
 }
 
@@ -53,7 +56,9 @@ export function adaptPrincipal(principal: SimulatedPrincipal): SimulatedPrincipa
 export function adaptRequest(request: PermissionRequest): PermissionRequest {
   return {
     ...request,
-    ...(request.context === undefined ? {} : { context: Object.fromEntries(Object.entries(request.context).map(([key, value]) => [renameKey(key), value])) }),
+    ...(request.context === undefined
+      ? {}
+      : { context: Object.fromEntries(Object.entries(request.context).map(([key, value]) => [renameKey(key), value])) }),
     ...(request.resourcePolicy === undefined ? {} : { resourcePolicy: adaptPolicy(request.resourcePolicy) }),
   };
 }

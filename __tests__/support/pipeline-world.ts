@@ -79,7 +79,10 @@ export function buildWorld(context: PipelinePolicyContext, options: { pipelineRo
   const iam = (resource: string): string => `arn:${partition}:iam::${accountId}:${resource}`;
   const s3 = (resource: string): string => `arn:${partition}:s3:::${resource}`;
   const role = (path: string, name: string, boundary?: string): WorldRole => ({
-    name, path, arn: iam(`role${path}${name}`), ...(boundary === undefined ? {} : { boundary }),
+    name,
+    path,
+    arn: iam(`role${path}${name}`),
+    ...(boundary === undefined ? {} : { boundary }),
   });
   const boundaryArn = iam(`policy${context.boundaryPolicyPath ?? '/'}${context.boundaryPolicyName ?? DEFAULT_BOUNDARY_NAME}`);
   const pipelineBoundary = options.pipelineRolesCarryBoundary ? boundaryArn : undefined;
@@ -96,10 +99,7 @@ export function buildWorld(context: PipelinePolicyContext, options: { pipelineRo
     adminPolicyArn: iam('policy/admin-extra'),
     administratorAccessArn: `arn:${partition}:iam::aws:policy/AdministratorAccess`,
     providerArn: iam(`oidc-provider/api.bitbucket.org/2.0/workspaces/${workspace}/pipelines-config/identity/oidc`),
-    workloadRoles: [
-      role(managedPath, 'app-runtime', boundaryArn),
-      role(`${managedPath}team/etl/`, 'nightly-etl', boundaryArn),
-    ],
+    workloadRoles: [role(managedPath, 'app-runtime', boundaryArn), role(`${managedPath}team/etl/`, 'nightly-etl', boundaryArn)],
     unboundedManagedRole: role(managedPath, 'hand-made'),
     adminRole: role('/', 'Administrator'),
     boundedOutsideRole: role('/apps/', 'made-by-a-workload', boundaryArn),
@@ -113,7 +113,9 @@ export function buildWorld(context: PipelinePolicyContext, options: { pipelineRo
     stateObjectArn: s3(`${state.bucket}/${state.key}`),
     lockArn: s3(`${state.bucket}/${state.key}.tflock`),
     // Another account's state: the key with the account replaced, or under the other account's ID.
-    otherAccountStateArn: s3(`${state.bucket}/${state.key.includes(accountId) ? state.key.split(accountId).join(otherAccountId) : `${otherAccountId}/${state.key}`}`),
+    otherAccountStateArn: s3(
+      `${state.bucket}/${state.key.includes(accountId) ? state.key.split(accountId).join(otherAccountId) : `${otherAccountId}/${state.key}`}`,
+    ),
     otherBucketStateArn: s3(`${state.bucket}-other/${state.key}`),
     ...(state.kmsKeyArn === undefined ? {} : { kmsKeyArn: state.kmsKeyArn }),
     otherKmsKeyArn: `arn:${partition}:kms:eu-west-1:${accountId}:key/00000000-0000-4000-8000-000000000000`,
@@ -140,7 +142,12 @@ export function onRole(world: World, action: string, role: WorldRole, extra: Per
  * A request that sets a boundary (CreateRole or PutRolePermissionsBoundary): `iam:PermissionsBoundary`
  * is the REQUESTED boundary, absent when none is requested.
  */
-export function settingBoundary(world: World, action: 'iam:CreateRole' | 'iam:PutRolePermissionsBoundary', roleArn: string, boundary?: string): PermissionRequest {
+export function settingBoundary(
+  world: World,
+  action: 'iam:CreateRole' | 'iam:PutRolePermissionsBoundary',
+  roleArn: string,
+  boundary?: string,
+): PermissionRequest {
   return {
     action,
     resource: roleArn,
@@ -158,7 +165,15 @@ export function settingBoundary(world: World, action: 'iam:CreateRole' | 'iam:Pu
 export function defaultKeyPolicy(partition: string, keyAccount: string): PolicyDocument {
   return {
     Version: '2012-10-17',
-    Statement: [{ Sid: 'EnableIamUserPermissions', Effect: 'Allow', Principal: { AWS: `arn:${partition}:iam::${keyAccount}:root` }, Action: 'kms:*', Resource: '*' }],
+    Statement: [
+      {
+        Sid: 'EnableIamUserPermissions',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:${partition}:iam::${keyAccount}:root` },
+        Action: 'kms:*',
+        Resource: '*',
+      },
+    ],
   };
 }
 

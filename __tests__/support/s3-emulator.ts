@@ -111,8 +111,9 @@ export interface S3Emulator {
   stop(): Promise<void>;
 }
 
-const PRECONDITION_FAILED = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>'
-  + '<Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition></Error>';
+const PRECONDITION_FAILED =
+  '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>' +
+  '<Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition></Error>';
 
 /** Starts s3rver on 127.0.0.1 with path-style buckets, storing in `directory`. */
 export async function startS3Emulator(directory: string, options: S3EmulatorOptions = {}): Promise<S3Emulator> {
@@ -125,7 +126,10 @@ export async function startS3Emulator(directory: string, options: S3EmulatorOpti
     const previous = writing.get(ctx.path) ?? Promise.resolve();
     let release = () => undefined as void;
     const mine = new Promise<void>((resolve) => (release = resolve));
-    writing.set(ctx.path, previous.then(() => mine));
+    writing.set(
+      ctx.path,
+      previous.then(() => mine),
+    );
     await previous;
     try {
       const [, bucket, ...key] = ctx.path.split('/');

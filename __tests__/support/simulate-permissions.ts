@@ -73,9 +73,8 @@ export async function decide(principal: SimulatedPrincipal, request: PermissionR
   const result = await runSimulation(simulation, {});
   const what = `${request.action} on ${request.resource}`;
   if (result.resultType === 'error') throw new Error(`engine rejected ${what}: ${JSON.stringify(result.errors)}`);
-  const ignored = result.resultType === 'single'
-    ? result.result.ignoredContextKeys ?? []
-    : result.results.flatMap((r) => r.ignoredContextKeys ?? []);
+  const ignored =
+    result.resultType === 'single' ? (result.result.ignoredContextKeys ?? []) : result.results.flatMap((r) => r.ignoredContextKeys ?? []);
   const unexpected = ignored.filter((key) => !KEYS_ABSENT_FOR_SOME_ACTIONS.has(key.toLowerCase()));
   if (unexpected.length > 0) throw new Error(`engine ignored ${unexpected.join(', ')} for ${what}: the request is malformed`);
   return {

@@ -37,14 +37,17 @@ export type StackJson = {
  * together (the provider and backend blocks are the workload stack's).
  */
 export function synthesizeStacks(input: unknown): Record<string, string> {
-  return Object.fromEntries(Object.entries(synthesizeAccountStacks(input)).map(([name, stacks]) => {
-    const [bootstrap, workload] = [JSON.parse(stacks.bootstrap), JSON.parse(stacks.workload)];
-    const resource: Record<string, Record<string, unknown>> = {};
-    for (const stack of [bootstrap, workload]) {
-      for (const [type, blocks] of Object.entries<Record<string, unknown>>(stack.resource ?? {})) resource[type] = { ...resource[type], ...blocks };
-    }
-    return [name, JSON.stringify({ ...workload, resource, output: { ...bootstrap.output, ...workload.output } }, null, 2)];
-  }));
+  return Object.fromEntries(
+    Object.entries(synthesizeAccountStacks(input)).map(([name, stacks]) => {
+      const [bootstrap, workload] = [JSON.parse(stacks.bootstrap), JSON.parse(stacks.workload)];
+      const resource: Record<string, Record<string, unknown>> = {};
+      for (const stack of [bootstrap, workload]) {
+        for (const [type, blocks] of Object.entries<Record<string, unknown>>(stack.resource ?? {}))
+          resource[type] = { ...resource[type], ...blocks };
+      }
+      return [name, JSON.stringify({ ...workload, resource, output: { ...bootstrap.output, ...workload.output } }, null, 2)];
+    }),
+  );
 }
 
 /**
@@ -58,10 +61,13 @@ export function synthesizeAccountStacks(input: unknown): Record<string, Record<S
   try {
     const app = Testing.app({ outdir });
     return Object.fromEntries(
-      config.accounts.map((account) => [account.name, {
-        bootstrap: Testing.synth(new BootstrapStack(app, { config, account })),
-        workload: Testing.synth(new WorkloadStack(app, { config, account })),
-      }]),
+      config.accounts.map((account) => [
+        account.name,
+        {
+          bootstrap: Testing.synth(new BootstrapStack(app, { config, account })),
+          workload: Testing.synth(new WorkloadStack(app, { config, account })),
+        },
+      ]),
     );
   } finally {
     rmSync(outdir, { recursive: true, force: true });
@@ -81,5 +87,8 @@ export function trustPolicies(stack: StackJson): Record<string, PolicyDocument> 
 
 /** The decision AWS would make for a token against a synthesized trust policy. */
 export function decide(policy: PolicyDocument, claims: BitbucketTokenClaims, accountId: string, sourceIp?: string): 'ALLOW' | 'DENY' {
-  return evaluateTrustPolicy(policy, assumeRoleRequest(claims, { partition: 'aws', accountId, ...(sourceIp === undefined ? {} : { sourceIp }) })).decision;
+  return evaluateTrustPolicy(
+    policy,
+    assumeRoleRequest(claims, { partition: 'aws', accountId, ...(sourceIp === undefined ? {} : { sourceIp }) }),
+  ).decision;
 }

@@ -24,7 +24,9 @@ export function synthesizedRoles(input: unknown): SynthesizedRole[] {
   const { config } = validateConfig(input, 'test config');
   const stacks = synthesizeStacks(input);
   return config.accounts.flatMap((account) => {
-    const json = JSON.parse(stacks[account.name]) as { resource: { aws_iam_role?: Record<string, { name: string; path: string; assume_role_policy: string }> } };
+    const json = JSON.parse(stacks[account.name]) as {
+      resource: { aws_iam_role?: Record<string, { name: string; path: string; assume_role_policy: string }> };
+    };
     return Object.values(json.resource.aws_iam_role ?? {}).map((role) => ({
       account: account.name,
       accountId: account.accountId,

@@ -18,7 +18,9 @@ module.exports = function checkTestTempFolder() {
   const outdirs = left.filter((name) => name.startsWith('cdktf.outdir.'));
   const others = left.filter((name) => !name.startsWith('cdktf.outdir.'));
   if (others.length > 0) {
-    process.stderr.write(`\nnote: the tests left ${others.length} other entr${others.length === 1 ? 'y' : 'ies'} in their temp folder (now removed): ${others.slice(0, 10).join(', ')}${others.length > 10 ? ', ...' : ''}\n`);
+    process.stderr.write(
+      `\nnote: the tests left ${others.length} other entr${others.length === 1 ? 'y' : 'ies'} in their temp folder (now removed): ${others.slice(0, 10).join(', ')}${others.length > 10 ? ', ...' : ''}\n`,
+    );
   }
   if (outdirs.length > 0) {
     throw new Error(

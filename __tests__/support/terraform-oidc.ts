@@ -35,7 +35,14 @@ export function planJson(role: string, extra: Record<string, unknown> = {}): Rec
         mode: 'managed',
         type: 'aws_iam_role',
         name: role,
-        change: { actions: ['create'], before: null, after: { name: role, path: '/bitbucket/' }, after_unknown: { arn: true, id: true }, before_sensitive: false, after_sensitive: {} },
+        change: {
+          actions: ['create'],
+          before: null,
+          after: { name: role, path: '/bitbucket/' },
+          after_unknown: { arn: true, id: true },
+          before_sensitive: false,
+          after_sensitive: {},
+        },
       },
     ],
     output_changes: { role_arns: { actions: ['create'], before: null, after_unknown: true } },
@@ -77,8 +84,22 @@ export function scriptWorld(prefix: string): ScriptWorld {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   const explainJs = path.join(dir, 'dist', 'explain.js');
   const digestJs = path.join(dir, 'dist', 'plan-digest.js');
-  buildSync({ entryPoints: [path.join(ROOT, 'src/cli/explain.ts')], bundle: true, platform: 'node', target: 'node20', outfile: explainJs, logLevel: 'warning' });
-  buildSync({ entryPoints: [path.join(ROOT, 'src', 'cli', 'plan-digest.ts')], bundle: true, platform: 'node', target: 'node20', outfile: digestJs, logLevel: 'warning' });
+  buildSync({
+    entryPoints: [path.join(ROOT, 'src/cli/explain.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    outfile: explainJs,
+    logLevel: 'warning',
+  });
+  buildSync({
+    entryPoints: [path.join(ROOT, 'src', 'cli', 'plan-digest.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    outfile: digestJs,
+    logLevel: 'warning',
+  });
   mkdirSync(path.join(dir, 'world'));
   // Named as the synth names them, so the script's stack prefix cannot drift from stackName().
   for (const name of EXAMPLE_ACCOUNTS) {
@@ -93,7 +114,8 @@ export function scriptWorld(prefix: string): ScriptWorld {
 
   return {
     dir,
-    setPlan: (account, plan) => writeFileSync(path.join(dir, 'world', `${stackName({ name: account }, 'workload')}.json`), JSON.stringify(plan)),
+    setPlan: (account, plan) =>
+      writeFileSync(path.join(dir, 'world', `${stackName({ name: account }, 'workload')}.json`), JSON.stringify(plan)),
     failPlans: (account, fail) => {
       const marker = path.join(dir, 'world', `${stackName({ name: account }, 'workload')}.fail`);
       if (fail) writeFileSync(marker, '');

@@ -19,11 +19,20 @@ export async function decideThreeWays(role: SynthesizedRole, meaning: RoleMeanin
   // Absent claims stay absent: the request then has no value for their condition keys.
   const claims = { iss: token.iss, aud: token.aud, sub: token.sub } as BitbucketTokenClaims;
   const request = assumeRoleRequest(claims, {
-    partition: meaning.partition, accountId: token.accountId, ...(token.sourceIp === undefined ? {} : { sourceIp: token.sourceIp }),
+    partition: meaning.partition,
+    accountId: token.accountId,
+    ...(token.sourceIp === undefined ? {} : { sourceIp: token.sourceIp }),
   });
   return {
     evaluator: evaluateTrustPolicy(role.trustPolicy, request).decision,
-    engine: (await simulateAssumeRole(role.trustPolicy, request, { accountId: role.accountId, name: role.name, path: role.path, partition: meaning.partition })).decision,
+    engine: (
+      await simulateAssumeRole(role.trustPolicy, request, {
+        accountId: role.accountId,
+        name: role.name,
+        path: role.path,
+        partition: meaning.partition,
+      })
+    ).decision,
     expected: expectedDecision(meaning, token),
   };
 }

@@ -223,22 +223,22 @@ export function authFromEnv(env: Readonly<Record<string, string | undefined>>): 
     throw new BitbucketApiError('missing-credentials', message);
   };
   const howToGetOne =
-    'Create an API token with scopes at https://id.atlassian.com/manage-profile/security/api-tokens and set BITBUCKET_EMAIL '
-    + '(your Atlassian account email) and BITBUCKET_API_TOKEN, or set BITBUCKET_ACCESS_TOKEN to a repository, project or '
-    + 'workspace access token.';
+    'Create an API token with scopes at https://id.atlassian.com/manage-profile/security/api-tokens and set BITBUCKET_EMAIL ' +
+    '(your Atlassian account email) and BITBUCKET_API_TOKEN, or set BITBUCKET_ACCESS_TOKEN to a repository, project or ' +
+    'workspace access token.';
 
   if (accessToken !== undefined && (email !== undefined || apiToken !== undefined)) {
     fail(
-      'Both BITBUCKET_ACCESS_TOKEN and BITBUCKET_EMAIL/BITBUCKET_API_TOKEN are set: set only one kind of Bitbucket credentials, '
-      + 'an API token with its email (Basic auth) or an access token (Bearer).',
+      'Both BITBUCKET_ACCESS_TOKEN and BITBUCKET_EMAIL/BITBUCKET_API_TOKEN are set: set only one kind of Bitbucket credentials, ' +
+        'an API token with its email (Basic auth) or an access token (Bearer).',
     );
   }
   if (accessToken !== undefined) return { accessToken };
   if (email !== undefined && apiToken !== undefined) {
     if (!email.includes('@')) {
       fail(
-        'BITBUCKET_EMAIL is not an email address: API tokens authenticate with the email of the Atlassian account the token '
-        + 'belongs to, not with the Bitbucket username.',
+        'BITBUCKET_EMAIL is not an email address: API tokens authenticate with the email of the Atlassian account the token ' +
+          'belongs to, not with the Bitbucket username.',
       );
     }
     return { email, apiToken };
@@ -247,13 +247,15 @@ export function authFromEnv(env: Readonly<Record<string, string | undefined>>): 
     fail(`BITBUCKET_EMAIL is set but BITBUCKET_API_TOKEN is not: set BITBUCKET_API_TOKEN to an Atlassian API token. ${howToGetOne}`);
   }
   if (apiToken !== undefined) {
-    fail('BITBUCKET_API_TOKEN is set but BITBUCKET_EMAIL is not: set BITBUCKET_EMAIL to the email of the Atlassian account '
-      + 'the API token belongs to (API tokens use Basic auth with that email).');
+    fail(
+      'BITBUCKET_API_TOKEN is set but BITBUCKET_EMAIL is not: set BITBUCKET_EMAIL to the email of the Atlassian account ' +
+        'the API token belongs to (API tokens use Basic auth with that email).',
+    );
   }
   if (appPassword !== undefined) {
     fail(
-      `BITBUCKET_APP_PASSWORD is set, but Bitbucket app passwords were removed on ${APP_PASSWORDS_REMOVED_ON} and no longer `
-      + `authenticate: an API token is needed. ${howToGetOne}`,
+      `BITBUCKET_APP_PASSWORD is set, but Bitbucket app passwords were removed on ${APP_PASSWORDS_REMOVED_ON} and no longer ` +
+        `authenticate: an API token is needed. ${howToGetOne}`,
     );
   }
   return fail(`No Bitbucket credentials are set. ${howToGetOne}`);
@@ -408,9 +410,7 @@ export class BitbucketApiClient {
     const type = value.environment_type;
     const typeName = isRecord(type) ? stringField(type, 'name') : undefined;
     const environmentType =
-      isRecord(type) && isEnvironmentTypeName(typeName)
-        ? withOptional({ name: typeName }, { rank: numberField(type, 'rank') })
-        : undefined;
+      isRecord(type) && isEnvironmentTypeName(typeName) ? withOptional({ name: typeName }, { rank: numberField(type, 'rank') }) : undefined;
     return withOptional(
       { uuid, name },
       { slug: stringField(value, 'slug'), rank: numberField(value, 'rank'), environment_type: environmentType },
@@ -550,36 +550,38 @@ export class BitbucketApiClient {
   ): BitbucketApiError {
     const said = bitbucket.message === undefined ? '' : ` Bitbucket said: "${bitbucket.message}".`;
     const details = { status, url, ...(bitbucket.message === undefined ? {} : { bitbucketMessage: this.scrub(bitbucket.message) }) };
-    const make = (code: BitbucketApiErrorCode, text: string): BitbucketApiError =>
-      new BitbucketApiError(code, this.scrub(text), details);
+    const make = (code: BitbucketApiErrorCode, text: string): BitbucketApiError => new BitbucketApiError(code, this.scrub(text), details);
     switch (status) {
       case 401:
         return make(
           'unauthorized',
-          `Bitbucket refused the token (401) for GET ${url}.${said} ${this.authKind === 'api-token'
-            ? 'Check that BITBUCKET_API_TOKEN is a valid, unexpired Atlassian API token and that BITBUCKET_EMAIL is the email of '
-              + 'the account it belongs to.'
-            : 'Check that BITBUCKET_ACCESS_TOKEN is a valid access token that has not been revoked or expired.'
+          `Bitbucket refused the token (401) for GET ${url}.${said} ${
+            this.authKind === 'api-token'
+              ? 'Check that BITBUCKET_API_TOKEN is a valid, unexpired Atlassian API token and that BITBUCKET_EMAIL is the email of ' +
+                'the account it belongs to.'
+              : 'Check that BITBUCKET_ACCESS_TOKEN is a valid access token that has not been revoked or expired.'
           } App passwords were removed on ${APP_PASSWORDS_REMOVED_ON} and no longer work.`,
         );
       case 403: {
         const scopes = missingScopes(bitbucket);
-        const scopeText = scopes.length > 0
-          ? `The token lacks the scope ${scopes.map((scope) => `"${scope}"`).join(', ')}: create a token that has it.`
-          : `The token may lack a scope (this call needs ${SCOPE_HINTS[subject.kind]}), or its account may lack access to `
-            + `${subject.description}.`;
+        const scopeText =
+          scopes.length > 0
+            ? `The token lacks the scope ${scopes.map((scope) => `"${scope}"`).join(', ')}: create a token that has it.`
+            : `The token may lack a scope (this call needs ${SCOPE_HINTS[subject.kind]}), or its account may lack access to ` +
+              `${subject.description}.`;
         return make('forbidden', `Bitbucket denied access (403) to ${subject.description}: GET ${url}.${said} ${scopeText}`);
       }
       case 404:
         return make(
           'not-found',
-          `Bitbucket found no ${subject.description.replace(/^the /, '')} (404): GET ${url}.${said} Check the name in the config, `
-          + 'and that the token can see it (Bitbucket answers 404 for what a token may not read).',
+          `Bitbucket found no ${subject.description.replace(/^the /, '')} (404): GET ${url}.${said} Check the name in the config, ` +
+            'and that the token can see it (Bitbucket answers 404 for what a token may not read).',
         );
       case 429: {
-        const why = rateLimited > 0
-          ? `still rate limited after ${rateLimited} ${rateLimited === 1 ? 'retry' : 'retries'}`
-          : `rate limited, and Retry-After (${retryAfter ?? 'absent'}) is longer than ${this.maxRetryAfterSeconds} s`;
+        const why =
+          rateLimited > 0
+            ? `still rate limited after ${rateLimited} ${rateLimited === 1 ? 'retry' : 'retries'}`
+            : `rate limited, and Retry-After (${retryAfter ?? 'absent'}) is longer than ${this.maxRetryAfterSeconds} s`;
         return make('rate-limited', `Bitbucket is rate limiting this client (429) for GET ${url}: ${why}. Wait and run again.${said}`);
       }
       default:
@@ -601,8 +603,10 @@ export class BitbucketApiClient {
     }
     return new BitbucketApiError(
       'http-error',
-      this.scrub(`Bitbucket redirected GET ${url} (${status}) to ${target}, which the client does not follow with the token: `
-        + `${subject.description} may have been renamed or moved; use its current name, or check BITBUCKET_API_URL.`),
+      this.scrub(
+        `Bitbucket redirected GET ${url} (${status}) to ${target}, which the client does not follow with the token: ` +
+          `${subject.description} may have been renamed or moved; use its current name, or check BITBUCKET_API_URL.`,
+      ),
       { status, url },
     );
   }

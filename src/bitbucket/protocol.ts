@@ -86,7 +86,10 @@ export function parseWorkspace(input: string): string | undefined {
  * UUID in a condition would never match. Returns undefined when the input is not a UUID.
  */
 export function normaliseUuid(input: string): string | undefined {
-  const bare = input.trim().replace(/^\{(.*)\}$/, '$1').toLowerCase();
+  const bare = input
+    .trim()
+    .replace(/^\{(.*)\}$/, '$1')
+    .toLowerCase();
   return UUID_PATTERN.test(bare) ? bare : undefined;
 }
 

@@ -88,13 +88,25 @@ export interface ClaimsOptions {
  * token doctor's hints). `sub` follows Bitbucket's format for normal and deployment steps.
  */
 export function bitbucketClaims(options: ClaimsOptions): BitbucketTokenClaims {
-  const { workspace, workspaceUuid, repositoryUuid, environmentUuid, stepUuid, pipelineUuid, audience, issuedAt, lifetime = 3600, branchName } = options;
+  const {
+    workspace,
+    workspaceUuid,
+    repositoryUuid,
+    environmentUuid,
+    stepUuid,
+    pipelineUuid,
+    audience,
+    issuedAt,
+    lifetime = 3600,
+    branchName,
+  } = options;
   return {
     iss: bitbucketIssuer(workspace).url,
     aud: audience ?? workspaceAudience(workspaceUuid),
-    sub: environmentUuid === undefined
-      ? `${braced(repositoryUuid)}:${braced(stepUuid)}`
-      : `${braced(repositoryUuid)}:${braced(environmentUuid)}:${braced(stepUuid)}`,
+    sub:
+      environmentUuid === undefined
+        ? `${braced(repositoryUuid)}:${braced(stepUuid)}`
+        : `${braced(repositoryUuid)}:${braced(environmentUuid)}:${braced(stepUuid)}`,
     iat: issuedAt,
     exp: issuedAt + lifetime,
     workspaceUuid: braced(workspaceUuid),

@@ -2,12 +2,7 @@
  * Helpers that build the trust policy of a role assumed by Bitbucket Pipelines: which OIDC tokens may
  * call `sts:AssumeRoleWithWebIdentity`. Every condition key comes from `bitbucketIssuer`.
  */
-import {
-  ASSUME_ROLE_WITH_WEB_IDENTITY,
-  BitbucketIssuer,
-  environmentSubPattern,
-  repositorySubPattern,
-} from './protocol';
+import { ASSUME_ROLE_WITH_WEB_IDENTITY, BitbucketIssuer, environmentSubPattern, repositorySubPattern } from './protocol';
 import { Conditions, policyDocument, PolicyDocument, policySize, PolicyStatement, singleOrList } from '../iam/policy';
 import { LIMITS } from '../iam/rules';
 
@@ -139,7 +134,8 @@ export function roleTrustPolicy(options: RoleTrustPolicyOptions): RoleTrustPolic
   if (size <= maxSize) return { document };
   return {
     document,
-    sizeProblem: `the trust policy would be ${size} characters, which must be at most ${maxSize} (the role trust policy quota, whitespace excluded); `
-      + 'split the role, list fewer repositories or environments, or raise trustPolicyMaxSize after AWS raised the quota',
+    sizeProblem:
+      `the trust policy would be ${size} characters, which must be at most ${maxSize} (the role trust policy quota, whitespace excluded); ` +
+      'split the role, list fewer repositories or environments, or raise trustPolicyMaxSize after AWS raised the quota',
   };
 }

@@ -53,10 +53,14 @@ export function runPipelineSteps(options: CommandOptions & { readonly env: NodeJ
   }
   const configFile = path.relative(cwd, loaded.file) || loaded.file;
   if (loaded.isExample) {
-    stderr(`note: ${CONFIG_ENV_VAR} is not set, so the steps are those of the bundled example ${configFile}; set ${CONFIG_ENV_VAR}=path/to/your-config.json`);
+    stderr(
+      `note: ${CONFIG_ENV_VAR} is not set, so the steps are those of the bundled example ${configFile}; set ${CONFIG_ENV_VAR}=path/to/your-config.json`,
+    );
   }
   if (loaded.config.pipeline === undefined) {
-    stderr(`note: ${configFile} has no "pipeline" section, so its accounts have no deploy role and no deployment step can apply them; add "pipeline" (see docs/configuration.md, "The pipeline roles") before pasting these steps`);
+    stderr(
+      `note: ${configFile} has no "pipeline" section, so its accounts have no deploy role and no deployment step can apply them; add "pipeline" (see docs/configuration.md, "The pipeline roles") before pasting these steps`,
+    );
   }
   stdout(deploymentStepsSnippet(loaded.config, configFile));
   if (!existsSync(path.join(cwd, PIPELINE_FILE))) {

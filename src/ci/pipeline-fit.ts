@@ -130,7 +130,10 @@ export function pipelineFitWarnings(config: ResolvedConfig, options: { readonly 
   try {
     steps = deploymentSteps(readFileSync(file, 'utf8'), pipelineFile);
   } catch (error) {
-    const reason = error instanceof PipelineFileError ? error.message : `${pipelineFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+    const reason =
+      error instanceof PipelineFileError
+        ? error.message
+        : `${pipelineFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
     return [`${reason}, so its deployment steps were not checked against ${options.configFile}`];
   }
   return pipelineFitProblems(config, steps, { configFile: options.configFile, pipelineFile });

@@ -67,7 +67,8 @@ const orNull = (value: unknown): unknown => (value === undefined ? null : value)
  */
 export function reviewedChanges(plan: unknown, source: string): ReviewedChanges {
   if (!isObject(plan) || typeof plan.format_version !== 'string' || !isObject(plan.planned_values)) {
-    const what = isObject(plan) && 'values' in plan ? "a state's JSON (terraform show -json without a plan file)" : 'not the JSON of a saved plan';
+    const what =
+      isObject(plan) && 'values' in plan ? "a state's JSON (terraform show -json without a plan file)" : 'not the JSON of a saved plan';
     throw new PlanDigestError(
       `${source} is ${what}: it must be the output of terraform show -json <planfile>, an object with "format_version" and "planned_values"`,
     );
@@ -78,7 +79,9 @@ export function reviewedChanges(plan: unknown, source: string): ReviewedChanges 
   }
   const resource_changes = resources.map((entry: unknown, index): ReviewedResourceChange => {
     if (!isObject(entry) || typeof entry.address !== 'string' || !isObject(entry.change)) {
-      throw new PlanDigestError(`${source}: resource_changes[${index}] must be an object with "address" (a string) and "change" (an object)`);
+      throw new PlanDigestError(
+        `${source}: resource_changes[${index}] must be an object with "address" (a string) and "change" (an object)`,
+      );
     }
     const { change } = entry;
     return {
@@ -94,12 +97,19 @@ export function reviewedChanges(plan: unknown, source: string): ReviewedChanges 
 
   const outputs = plan.output_changes ?? {};
   if (!isObject(outputs)) {
-    throw new PlanDigestError(`${source}: "output_changes" must be an object of output names, and it is ${JSON.stringify(outputs).slice(0, 60)}`);
+    throw new PlanDigestError(
+      `${source}: "output_changes" must be an object of output names, and it is ${JSON.stringify(outputs).slice(0, 60)}`,
+    );
   }
   const output_changes: Record<string, ReviewedOutputChange> = {};
   for (const [name, change] of Object.entries(outputs)) {
     if (!isObject(change)) throw new PlanDigestError(`${source}: output_changes.${name} must be an object`);
-    output_changes[name] = { actions: orNull(change.actions), before: orNull(change.before), after: orNull(change.after), after_unknown: orNull(change.after_unknown) };
+    output_changes[name] = {
+      actions: orNull(change.actions),
+      before: orNull(change.before),
+      after: orNull(change.after),
+      after_unknown: orNull(change.after_unknown),
+    };
   }
   return { resource_changes, output_changes };
 }
@@ -158,7 +168,9 @@ export function runPlanDigest(options: CommandOptions & { readonly stdin: string
     return 0;
   }
   if (options.argv.length > 0) {
-    options.stderr(`error: plan-digest takes no arguments, and it was given ${options.argv.map((a) => JSON.stringify(a)).join(' ')}; it reads the plan's JSON from stdin\n${PLAN_DIGEST_USAGE}`);
+    options.stderr(
+      `error: plan-digest takes no arguments, and it was given ${options.argv.map((a) => JSON.stringify(a)).join(' ')}; it reads the plan's JSON from stdin\n${PLAN_DIGEST_USAGE}`,
+    );
     return 2;
   }
   try {

@@ -58,7 +58,9 @@ export function synthesize(options: SynthOptions = {}): number {
   }
   const { config, warnings, file, isExample } = loaded;
   if (isExample) {
-    err(`note: ${CONFIG_ENV_VAR} is not set, so the bundled example ${shown(file)} is used; its accounts are AWS's documentation accounts, so it can never be applied. Set ${CONFIG_ENV_VAR}=path/to/your-config.json.`);
+    err(
+      `note: ${CONFIG_ENV_VAR} is not set, so the bundled example ${shown(file)} is used; its accounts are AWS's documentation accounts, so it can never be applied. Set ${CONFIG_ENV_VAR}=path/to/your-config.json.`,
+    );
   }
   for (const warning of warnings) err(`warning: ${warning}`);
   for (const warning of pipelineFitWarnings(config, { cwd, configFile: shown(file) })) err(`warning: ${warning}`);
@@ -91,12 +93,19 @@ export function synthesize(options: SynthOptions = {}): number {
   out(`Synthesized ${config.accounts.length * 2} stack(s) from ${shown(file)} into ${shown(stacksDir)}/:`);
   for (const account of config.accounts) {
     const provider = account.reuseProvider ? 'reuses the existing OIDC provider' : 'creates the OIDC provider';
-    const boundary = account.boundary.create ? `creates the boundary ${account.boundary.name}` : `uses the boundary ${account.boundary.arn}`;
-    const pipelineRoles = account.pipelineRoles.length === 0 ? 'no pipeline roles' : `pipeline roles ${account.pipelineRoles.map((r) => r.name).join(', ')}`;
+    const boundary = account.boundary.create
+      ? `creates the boundary ${account.boundary.name}`
+      : `uses the boundary ${account.boundary.arn}`;
+    const pipelineRoles =
+      account.pipelineRoles.length === 0 ? 'no pipeline roles' : `pipeline roles ${account.pipelineRoles.map((r) => r.name).join(', ')}`;
     const roles = account.roles.length === 0 ? 'no roles' : `roles ${account.roles.map((r) => r.name).join(', ')}`;
     const bucket = config.state.account?.name === account.name ? `, creates the state bucket ${config.state.bucket}` : '';
-    out(`  ${stackName(account, 'bootstrap')}: account ${account.accountId} (apply as an administrator), ${provider}, ${boundary}, ${pipelineRoles}${bucket}`);
-    out(`  ${stackName(account, 'workload')}: account ${account.accountId} (the pipeline applies it), ${roles} under ${account.workloadPath}`);
+    out(
+      `  ${stackName(account, 'bootstrap')}: account ${account.accountId} (apply as an administrator), ${provider}, ${boundary}, ${pipelineRoles}${bucket}`,
+    );
+    out(
+      `  ${stackName(account, 'workload')}: account ${account.accountId} (the pipeline applies it), ${roles} under ${account.workloadPath}`,
+    );
   }
   return 0;
 }
@@ -154,7 +163,9 @@ function outdirProblem(outdir: string, fromEnv: boolean): string | undefined {
   try {
     const stat = statOf(outdir);
     if (stat !== undefined) {
-      return stat.isDirectory() ? undefined : `${named(outdir, fromEnv)} is a file, not a folder. Remove the file or set ${OUTDIR_ENV_VAR} to a folder.`;
+      return stat.isDirectory()
+        ? undefined
+        : `${named(outdir, fromEnv)} is a file, not a folder. Remove the file or set ${OUTDIR_ENV_VAR} to a folder.`;
     }
     const parent = path.dirname(outdir);
     const parentStat = statOf(parent);

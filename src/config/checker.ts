@@ -29,7 +29,13 @@ export class Checker {
    * fields (a misspelt field must never silently drop a restriction). Keys starting with `//` are
    * comments and ignored.
    */
-  object(path: string, value: unknown, required: readonly string[], optional: readonly string[], examples: Record<string, string> = {}): JsonObject | undefined {
+  object(
+    path: string,
+    value: unknown,
+    required: readonly string[],
+    optional: readonly string[],
+    examples: Record<string, string> = {},
+  ): JsonObject | undefined {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return this.fail(path, `${show(value)} must be an object with ${required.map((k) => `"${k}"`).join(', ')}`);
     }
@@ -105,7 +111,12 @@ export class Checker {
   }
 
   /** Reads a list of strings that each satisfy a rule, reporting duplicates. */
-  strings(path: string, value: unknown, rule: ValueRule, options: { min?: number; max?: number; what: string; normalise?: (s: string) => string }): string[] {
+  strings(
+    path: string,
+    value: unknown,
+    rule: ValueRule,
+    options: { min?: number; max?: number; what: string; normalise?: (s: string) => string },
+  ): string[] {
     const items = this.list(path, value, options) ?? [];
     const result: string[] = [];
     items.forEach((item, i) => {
@@ -141,4 +152,3 @@ export class Checker {
     return tags;
   }
 }
-

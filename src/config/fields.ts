@@ -28,17 +28,33 @@ export interface ObjectSpec {
   readonly optional: Readonly<Record<string, FieldSpec>>;
 }
 
-const field = (description: string, schema: JsonSchema, example?: string): FieldSpec => ({ description, schema, ...(example === undefined ? {} : { example }) });
+const field = (description: string, schema: JsonSchema, example?: string): FieldSpec => ({
+  description,
+  schema,
+  ...(example === undefined ? {} : { example }),
+});
 
 /** A string, with the rule's pattern when it has one. */
 function text(rule?: ValueRule): JsonSchema {
-  return { type: 'string', ...(rule?.regex === undefined ? {} : { pattern: rule.regex.source }), ...(rule === undefined ? {} : { examples: [rule.example] }) };
+  return {
+    type: 'string',
+    ...(rule?.regex === undefined ? {} : { pattern: rule.regex.source }),
+    ...(rule === undefined ? {} : { examples: [rule.example] }),
+  };
 }
 const list = (items: JsonSchema, minItems = 0, maxItems?: number): JsonSchema => ({
-  type: 'array', items, ...(minItems > 0 ? { minItems } : {}), ...(maxItems === undefined ? {} : { maxItems }),
+  type: 'array',
+  items,
+  ...(minItems > 0 ? { minItems } : {}),
+  ...(maxItems === undefined ? {} : { maxItems }),
 });
 const ref = (name: string): JsonSchema => ({ $ref: `#/definitions/${name}` });
-const TAGS: JsonSchema = { type: 'object', maxProperties: LIMITS.tagsPerRole, propertyNames: text(RULES.tagKey), additionalProperties: text(RULES.tagValue) };
+const TAGS: JsonSchema = {
+  type: 'object',
+  maxProperties: LIMITS.tagsPerRole,
+  propertyNames: text(RULES.tagKey),
+  additionalProperties: text(RULES.tagValue),
+};
 const ENVIRONMENT: JsonSchema = { oneOf: [text(BITBUCKET_RULES.uuid), ref('environment')] };
 const STRING_OR_LIST: JsonSchema = { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }] };
 
@@ -46,19 +62,44 @@ export const FIELDS = {
   top: {
     description: 'Keyless AWS access for Bitbucket Pipelines: the workspace, where state lives, the pipeline and the accounts.',
     required: {
-      workspace: field('Workspace ID (slug) as in bitbucket.org/<workspace>, or the issuer URL from Repository settings > OpenID Connect.', { type: 'string', examples: ['acme'] }, '"acme"'),
-      workspaceUuid: field('Workspace UUID (Repository settings > OpenID Connect); braces and upper case are accepted.', text(BITBUCKET_RULES.uuid), '"{8a1f1c70-0c1e-4f7b-9c53-6f2d2a1b3c4d}"'),
-      state: field('Where the stacks keep their Terraform state (S3, encrypted, locked).', ref('state'), '{"bucket": "acme-terraform-state", "region": "eu-west-1"}'),
-      accounts: field('One entry per AWS account: each becomes a bootstrap and a workload stack.', list(ref('account'), 1), '[{"name": "production", "accountId": "123456789012", "region": "eu-west-1", "roles": [...]}]'),
+      workspace: field(
+        'Workspace ID (slug) as in bitbucket.org/<workspace>, or the issuer URL from Repository settings > OpenID Connect.',
+        { type: 'string', examples: ['acme'] },
+        '"acme"',
+      ),
+      workspaceUuid: field(
+        'Workspace UUID (Repository settings > OpenID Connect); braces and upper case are accepted.',
+        text(BITBUCKET_RULES.uuid),
+        '"{8a1f1c70-0c1e-4f7b-9c53-6f2d2a1b3c4d}"',
+      ),
+      state: field(
+        'Where the stacks keep their Terraform state (S3, encrypted, locked).',
+        ref('state'),
+        '{"bucket": "acme-terraform-state", "region": "eu-west-1"}',
+      ),
+      accounts: field(
+        'One entry per AWS account: each becomes a bootstrap and a workload stack.',
+        list(ref('account'), 1),
+        '[{"name": "production", "accountId": "123456789012", "region": "eu-west-1", "roles": [...]}]',
+      ),
     },
     optional: {
       audiences: field('Custom audiences configured in Bitbucket, accepted besides the workspace audience.', list(text(RULES.audience))),
       thumbprints: field('OIDC provider thumbprints (not needed for Bitbucket).', list(text(RULES.thumbprint), 0, LIMITS.thumbprints)),
-      trustPolicyMaxSize: field('The accounts\' role trust policy size quota (characters without whitespace); raise it only after AWS raised the quota.', {
-        type: 'integer', minimum: LIMITS.trustPolicySize, maximum: LIMITS.trustPolicySizeMax, default: LIMITS.trustPolicySize,
-      }),
+      trustPolicyMaxSize: field(
+        "The accounts' role trust policy size quota (characters without whitespace); raise it only after AWS raised the quota.",
+        {
+          type: 'integer',
+          minimum: LIMITS.trustPolicySize,
+          maximum: LIMITS.trustPolicySizeMax,
+          default: LIMITS.trustPolicySize,
+        },
+      ),
       tags: field('Default tags of every resource.', TAGS),
-      pipeline: field('The repository whose pipeline plans and applies the workload stacks; each account\'s bootstrap stack creates its plan and deploy roles.', ref('pipeline')),
+      pipeline: field(
+        "The repository whose pipeline plans and applies the workload stacks; each account's bootstrap stack creates its plan and deploy roles.",
+        ref('pipeline'),
+      ),
     },
   },
   state: {
@@ -68,35 +109,79 @@ export const FIELDS = {
       region: field('Region of the bucket.', text(RULES.region), '"eu-west-1"'),
     },
     optional: {
-      keyPrefix: field('Prefix of the state keys: <keyPrefix>/<account>/<bootstrap|workload>.tfstate.', { ...text(RULES.keyPrefix), default: 'bitbucket-oidc' }),
-      account: field('Name of the account (one of accounts[].name) whose bootstrap stack creates and manages the bucket; without it the bucket is managed outside this project.', text(RULES.accountName)),
-      encryption: field('Default encryption of the bucket: SSE-S3, SSE-KMS (the state account\'s bootstrap stack creates the key; needs account), or an existing key of the bucket\'s region.', {
-        oneOf: [{ enum: ['SSE-S3', 'SSE-KMS'] }, ref('stateKmsKey')], default: 'SSE-S3',
+      keyPrefix: field('Prefix of the state keys: <keyPrefix>/<account>/<bootstrap|workload>.tfstate.', {
+        ...text(RULES.keyPrefix),
+        default: 'bitbucket-oidc',
       }),
-      noncurrentVersionExpirationDays: field('Days after which a replaced version of a state object is deleted; needs account.', { type: 'integer', minimum: 1, maximum: 3650, default: 90 }),
+      account: field(
+        'Name of the account (one of accounts[].name) whose bootstrap stack creates and manages the bucket; without it the bucket is managed outside this project.',
+        text(RULES.accountName),
+      ),
+      encryption: field(
+        "Default encryption of the bucket: SSE-S3, SSE-KMS (the state account's bootstrap stack creates the key; needs account), or an existing key of the bucket's region.",
+        {
+          oneOf: [{ enum: ['SSE-S3', 'SSE-KMS'] }, ref('stateKmsKey')],
+          default: 'SSE-S3',
+        },
+      ),
+      noncurrentVersionExpirationDays: field('Days after which a replaced version of a state object is deleted; needs account.', {
+        type: 'integer',
+        minimum: 1,
+        maximum: 3650,
+        default: 90,
+      }),
     },
   },
   stateKmsKey: {
-    description: 'An existing KMS key of the bucket\'s region that you manage; its key policy must let the pipeline roles use it through S3 (see docs/pipeline.md, "An existing KMS key").',
+    description:
+      'An existing KMS key of the bucket\'s region that you manage; its key policy must let the pipeline roles use it through S3 (see docs/pipeline.md, "An existing KMS key").',
     required: {
-      kmsKeyArn: field('ARN of the key (not an alias).', { type: 'string', pattern: '^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key/[A-Za-z0-9-]+$', examples: ['arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'] }, '"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"'),
+      kmsKeyArn: field(
+        'ARN of the key (not an alias).',
+        {
+          type: 'string',
+          pattern: '^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key/[A-Za-z0-9-]+$',
+          examples: ['arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
+        },
+        '"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"',
+      ),
     },
     optional: {},
   },
   pipeline: {
     description: 'The pipeline that runs this project: its repository and the names of its roles.',
     required: {
-      repository: field('The repository of this project\'s pipeline.', ref('pipelineRepository'), '{"uuid": "{96397bd0-02f7-409e-80c1-d99c0344747a}", "name": "acme/infra"}'),
+      repository: field(
+        "The repository of this project's pipeline.",
+        ref('pipelineRepository'),
+        '{"uuid": "{96397bd0-02f7-409e-80c1-d99c0344747a}", "name": "acme/infra"}',
+      ),
     },
     optional: {
-      planRoleName: field('Name of the plan role (every step of the repository; reads only).', { ...text(RULES.roleName), default: 'bitbucket-plan' }),
-      deployRoleName: field('Name of the deploy role (deployment steps of the account\'s environment).', { ...text(RULES.roleName), default: 'bitbucket-deploy' }),
-      rolePath: field('IAM path of the pipeline roles, outside every workload path.', { type: 'string', default: '/bitbucket-pipeline/', examples: ['/bitbucket-pipeline/'] }),
+      planRoleName: field('Name of the plan role (every step of the repository; reads only).', {
+        ...text(RULES.roleName),
+        default: 'bitbucket-plan',
+      }),
+      deployRoleName: field("Name of the deploy role (deployment steps of the account's environment).", {
+        ...text(RULES.roleName),
+        default: 'bitbucket-deploy',
+      }),
+      rolePath: field('IAM path of the pipeline roles, outside every workload path.', {
+        type: 'string',
+        default: '/bitbucket-pipeline/',
+        examples: ['/bitbucket-pipeline/'],
+      }),
     },
   },
   pipelineRepository: {
     description: 'A repository, by UUID, with a name for people.',
-    required: { uuid: field('Repository UUID (Repository settings > OpenID Connect).', text(BITBUCKET_RULES.uuid), '"{96397bd0-02f7-409e-80c1-d99c0344747a}"') },
+    required: {
+      uuid: field(
+        'Repository UUID (Repository settings > OpenID Connect).',
+        text(BITBUCKET_RULES.uuid),
+        '"{96397bd0-02f7-409e-80c1-d99c0344747a}"',
+      ),
+    },
     optional: { name: field('A label for people and the token doctor.', { type: 'string', examples: ['acme/infra'] }) },
   },
   account: {
@@ -108,13 +193,26 @@ export const FIELDS = {
     },
     optional: {
       roles: field('Workload roles of this account: at least one unless there is a pipeline section.', list(ref('role'))),
-      existingProviderArn: field('ARN of the workspace\'s provider when the account already has one (AWS allows one per issuer).', text(RULES.oidcProviderArn)),
-      tags: field('Extra default tags for this account\'s resources.', TAGS),
-      deploymentEnvironment: field('The deployment environment whose steps may apply this account (the deploy role\'s trust); required with pipeline.', ENVIRONMENT),
-      workloadPath: field('IAM path of the workload roles, the only path the deploy role may manage; not /.', { type: 'string', default: '/bitbucket/', examples: ['/bitbucket/'] }),
-      permissionsBoundary: field('The boundary every workload role carries: created (name, allowed actions), or an existing policy by ARN.', {
-        oneOf: [ref('boundaryCreated'), ref('boundaryExisting')],
+      existingProviderArn: field(
+        "ARN of the workspace's provider when the account already has one (AWS allows one per issuer).",
+        text(RULES.oidcProviderArn),
+      ),
+      tags: field("Extra default tags for this account's resources.", TAGS),
+      deploymentEnvironment: field(
+        "The deployment environment whose steps may apply this account (the deploy role's trust); required with pipeline.",
+        ENVIRONMENT,
+      ),
+      workloadPath: field('IAM path of the workload roles, the only path the deploy role may manage; not /.', {
+        type: 'string',
+        default: '/bitbucket/',
+        examples: ['/bitbucket/'],
       }),
+      permissionsBoundary: field(
+        'The boundary every workload role carries: created (name, allowed actions), or an existing policy by ARN.',
+        {
+          oneOf: [ref('boundaryCreated'), ref('boundaryExisting')],
+        },
+      ),
     },
   },
   environment: {
@@ -127,28 +225,54 @@ export const FIELDS = {
     required: {},
     optional: {
       name: field('Policy name.', { ...text(RULES.policyName), default: 'bitbucket-workload-boundary' }),
-      allowedActions: field('What workload roles may ever hold; IAM escalation is denied whatever it says.', { ...list(text(RULES.action), 1), default: ['*'] }),
+      allowedActions: field('What workload roles may ever hold; IAM escalation is denied whatever it says.', {
+        ...list(text(RULES.action), 1),
+        default: ['*'],
+      }),
     },
   },
   boundaryExisting: {
     description: 'An existing customer-managed policy of the account, used as the boundary.',
-    required: { arn: field('ARN of the policy.', { type: 'string', pattern: '^arn:aws[a-z-]*:iam::\\d{12}:policy/', examples: ['arn:aws:iam::123456789012:policy/platform-boundary'] }, '"arn:aws:iam::123456789012:policy/platform-boundary"') },
+    required: {
+      arn: field(
+        'ARN of the policy.',
+        {
+          type: 'string',
+          pattern: '^arn:aws[a-z-]*:iam::\\d{12}:policy/',
+          examples: ['arn:aws:iam::123456789012:policy/platform-boundary'],
+        },
+        '"arn:aws:iam::123456789012:policy/platform-boundary"',
+      ),
+    },
     optional: {},
   },
   role: {
     description: 'A workload role that pipelines of other repositories assume.',
     required: { name: field('IAM role name.', text(RULES.roleName), '"bitbucket-deploy"') },
     optional: {
-      repositories: field('Repositories (and deployment environments) allowed; required unless allowAllRepositories.', list(ref('repository'), 1)),
+      repositories: field(
+        'Repositories (and deployment environments) allowed; required unless allowAllRepositories.',
+        list(ref('repository'), 1),
+      ),
       allowAllRepositories: field('Trust every repository of the workspace (discouraged).', { type: 'boolean', default: false }),
-      audiences: field('Audiences the role accepts, among the workspace\'s.', list(text(RULES.audience), 1)),
-      sourceIpCidrs: field('Only accept the assume call from these CIDR blocks (aws:SourceIp).', list({ type: 'string', examples: [RULES.cidr.example] }, 1)),
+      audiences: field("Audiences the role accepts, among the workspace's.", list(text(RULES.audience), 1)),
+      sourceIpCidrs: field(
+        'Only accept the assume call from these CIDR blocks (aws:SourceIp).',
+        list({ type: 'string', examples: [RULES.cidr.example] }, 1),
+      ),
       managedPolicyArns: field('Managed policies to attach.', list(text(RULES.managedPolicyArn), 0, LIMITS.managedPoliciesPerRole)),
       inlinePolicies: field('Inline policies by name: an IAM policy document as AWS writes it, or the path of a .json file holding one.', {
-        type: 'object', propertyNames: text(RULES.policyName), additionalProperties: { oneOf: [ref('policyDocument'), { type: 'string', pattern: '\\.json$' }] },
+        type: 'object',
+        propertyNames: text(RULES.policyName),
+        additionalProperties: { oneOf: [ref('policyDocument'), { type: 'string', pattern: '\\.json$' }] },
       }),
-      maxSessionDurationSeconds: field('Longest session, in seconds.', { type: 'integer', minimum: LIMITS.minSessionDuration, maximum: LIMITS.maxSessionDuration, default: LIMITS.minSessionDuration }),
-      path: field('IAM path, under the account\'s workloadPath.', { type: 'string', examples: ['/bitbucket/'] }),
+      maxSessionDurationSeconds: field('Longest session, in seconds.', {
+        type: 'integer',
+        minimum: LIMITS.minSessionDuration,
+        maximum: LIMITS.maxSessionDuration,
+        default: LIMITS.minSessionDuration,
+      }),
+      path: field("IAM path, under the account's workloadPath.", { type: 'string', examples: ['/bitbucket/'] }),
       description: field('Role description.', text(RULES.description)),
       tags: field('Tags of the role.', TAGS),
       suppressions: field('Security findings accepted for this role, each with the reason the synth prints.', list(ref('suppression'))),
@@ -165,8 +289,12 @@ export const FIELDS = {
   suppression: {
     description: 'A security finding accepted on one role.',
     required: {
-      rule: field('The finding\'s rule ID.', { type: 'string', pattern: '^BBOIDC-', examples: ['BBOIDC-IAM2'] }, '"BBOIDC-IAM2"'),
-      reason: field('Why, for the security review; printed by every synth.', { type: 'string', minLength: 1 }, '"why this role needs it, for the security review"'),
+      rule: field("The finding's rule ID.", { type: 'string', pattern: '^BBOIDC-', examples: ['BBOIDC-IAM2'] }, '"BBOIDC-IAM2"'),
+      reason: field(
+        'Why, for the security review; printed by every synth.',
+        { type: 'string', minLength: 1 },
+        '"why this role needs it, for the security review"',
+      ),
     },
     optional: {},
   },
@@ -185,7 +313,9 @@ function objectSchema(spec: ObjectSpec): JsonSchema {
   return {
     type: 'object',
     description: spec.description,
-    properties: Object.fromEntries(Object.entries({ ...spec.required, ...spec.optional }).map(([name, f]) => [name, { description: f.description, ...f.schema }])),
+    properties: Object.fromEntries(
+      Object.entries({ ...spec.required, ...spec.optional }).map(([name, f]) => [name, { description: f.description, ...f.schema }]),
+    ),
     ...(Object.keys(spec.required).length === 0 ? {} : { required: Object.keys(spec.required) }),
     patternProperties: { '^//': {} },
     additionalProperties: false,
@@ -209,7 +339,8 @@ function policyDocumentSchema(): JsonSchema {
     required: ['Effect'],
     additionalProperties: false,
   };
-  if (Object.keys(statement.properties as object).join() !== STATEMENT_FIELDS.join()) throw new Error('policy statement schema and grammar disagree');
+  if (Object.keys(statement.properties as object).join() !== STATEMENT_FIELDS.join())
+    throw new Error('policy statement schema and grammar disagree');
   if (['Version', 'Id', 'Statement'].join() !== DOCUMENT_FIELDS.join()) throw new Error('policy document schema and grammar disagree');
   return {
     type: 'object',

@@ -14,6 +14,8 @@ export function parseJson(text: string): unknown {
       const column = before.length - before.lastIndexOf('\n');
       where = ` at line ${line}, column ${column}`;
     }
-    throw new Error(`is not valid JSON${where}: ${message} (the file must be plain JSON: no comments or trailing commas; use "//" keys for notes)`);
+    throw new Error(
+      `is not valid JSON${where}: ${message} (the file must be plain JSON: no comments or trailing commas; use "//" keys for notes)`,
+    );
   }
 }

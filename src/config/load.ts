@@ -54,7 +54,9 @@ export function readConfigFile(file: string): ValidationResult {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new ConfigError(file, [{ path: '', message: `cannot be read (${code}); set ${CONFIG_ENV_VAR} to the path of your configuration file` }]);
+    throw new ConfigError(file, [
+      { path: '', message: `cannot be read (${code}); set ${CONFIG_ENV_VAR} to the path of your configuration file` },
+    ]);
   }
   return validateConfig(parseConfigJson(text, file), file, path.dirname(file));
 }

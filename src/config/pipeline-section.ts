@@ -53,15 +53,18 @@ export function readPipeline(check: Checker, value: unknown): ResolvedPipeline |
   if (value === undefined) return undefined;
   const object = check.fields('pipeline', value, FIELDS.pipeline);
   if (object === undefined) return undefined;
-  const repositoryObject = object.repository === undefined
-    ? undefined
-    : check.fields('pipeline.repository', object.repository, FIELDS.pipelineRepository);
+  const repositoryObject =
+    object.repository === undefined ? undefined : check.fields('pipeline.repository', object.repository, FIELDS.pipelineRepository);
   const uuid = repositoryObject?.uuid === undefined ? undefined : check.uuid('pipeline.repository.uuid', repositoryObject.uuid);
   const name = check.optionalString('pipeline.repository.name', repositoryObject?.name);
   const planRoleName = check.optionalString('pipeline.planRoleName', object.planRoleName, RULES.roleName) ?? PIPELINE_DEFAULTS.planRoleName;
-  const deployRoleName = check.optionalString('pipeline.deployRoleName', object.deployRoleName, RULES.roleName) ?? PIPELINE_DEFAULTS.deployRoleName;
+  const deployRoleName =
+    check.optionalString('pipeline.deployRoleName', object.deployRoleName, RULES.roleName) ?? PIPELINE_DEFAULTS.deployRoleName;
   if (planRoleName.toLowerCase() === deployRoleName.toLowerCase()) {
-    check.fail('pipeline.deployRoleName', `${show(deployRoleName)} is also the plan role's name; the two pipeline roles need different names`);
+    check.fail(
+      'pipeline.deployRoleName',
+      `${show(deployRoleName)} is also the plan role's name; the two pipeline roles need different names`,
+    );
   }
   const rolePath = check.optionalString('pipeline.rolePath', object.rolePath, RULES.rolePath) ?? PIPELINE_DEFAULTS.rolePath;
   if (uuid === undefined) return undefined;
@@ -90,9 +93,13 @@ export function readAccountBootstrap(
   pipeline: ResolvedPipeline | undefined,
 ): AccountBootstrap | undefined {
   const before = check.problems.length;
-  const workloadPath = check.optionalString(join(path, 'workloadPath'), object.workloadPath, RULES.rolePath) ?? PIPELINE_DEFAULTS.workloadPath;
+  const workloadPath =
+    check.optionalString(join(path, 'workloadPath'), object.workloadPath, RULES.rolePath) ?? PIPELINE_DEFAULTS.workloadPath;
   if (workloadPath === '/') {
-    check.fail(join(path, 'workloadPath'), '"/" must be a path of its own, e.g. "/bitbucket/": the deploy role may change every role under it');
+    check.fail(
+      join(path, 'workloadPath'),
+      '"/" must be a path of its own, e.g. "/bitbucket/": the deploy role may change every role under it',
+    );
   }
   if (pipeline !== undefined && (workloadPath.startsWith(pipeline.rolePath) || pipeline.rolePath.startsWith(workloadPath))) {
     check.fail(
@@ -105,10 +112,16 @@ export function readAccountBootstrap(
   if (object.deploymentEnvironment !== undefined) {
     deploymentEnvironment = readEnvironment(check, join(path, 'deploymentEnvironment'), object.deploymentEnvironment);
     if (pipeline === undefined) {
-      check.fail(join(path, 'deploymentEnvironment'), 'is used only with a "pipeline" section, which names the repository whose deployment steps apply the account');
+      check.fail(
+        join(path, 'deploymentEnvironment'),
+        'is used only with a "pipeline" section, which names the repository whose deployment steps apply the account',
+      );
     }
   } else if (pipeline !== undefined) {
-    check.fail(join(path, 'deploymentEnvironment'), `is required with "pipeline": the deployment environment whose steps may apply this account, e.g. ${EXAMPLE_ENVIRONMENT}`);
+    check.fail(
+      join(path, 'deploymentEnvironment'),
+      `is required with "pipeline": the deployment environment whose steps may apply this account, e.g. ${EXAMPLE_ENVIRONMENT}`,
+    );
   }
 
   const boundary = readBoundary(check, join(path, 'permissionsBoundary'), object.permissionsBoundary, account);
@@ -116,10 +129,22 @@ export function readAccountBootstrap(
   return { workloadPath, boundary, ...(deploymentEnvironment === undefined ? {} : { deploymentEnvironment }) };
 }
 
-function readBoundary(check: Checker, path: string, value: unknown, account: { partition: string; accountId?: string }): ResolvedBoundary | undefined {
-  const arnOf = (name: string, policyPath: string) => `arn:${account.partition}:iam::${account.accountId ?? '000000000000'}:policy${policyPath}${name}`;
+function readBoundary(
+  check: Checker,
+  path: string,
+  value: unknown,
+  account: { partition: string; accountId?: string },
+): ResolvedBoundary | undefined {
+  const arnOf = (name: string, policyPath: string) =>
+    `arn:${account.partition}:iam::${account.accountId ?? '000000000000'}:policy${policyPath}${name}`;
   if (value === undefined) {
-    return { arn: arnOf(PIPELINE_DEFAULTS.boundaryName, '/'), create: true, name: PIPELINE_DEFAULTS.boundaryName, path: '/', allowedActions: ['*'] };
+    return {
+      arn: arnOf(PIPELINE_DEFAULTS.boundaryName, '/'),
+      create: true,
+      name: PIPELINE_DEFAULTS.boundaryName,
+      path: '/',
+      allowedActions: ['*'],
+    };
   }
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'arn' in value) {
     const object = check.fields(path, value, FIELDS.boundaryExisting);
@@ -127,16 +152,20 @@ function readBoundary(check: Checker, path: string, value: unknown, account: { p
     if (arn === undefined) return undefined;
     const [, partition, accountId, policyPath, name] = /^arn:([^:]+):iam::(\d{12}):policy(\/(?:.*\/)?)([^/]+)$/.exec(arn) ?? [];
     if (partition !== account.partition || (account.accountId !== undefined && accountId !== account.accountId)) {
-      return check.fail(join(path, 'arn'), `${show(arn)} must be a policy of this account, i.e. start with "arn:${account.partition}:iam::${account.accountId}:policy/"`);
+      return check.fail(
+        join(path, 'arn'),
+        `${show(arn)} must be a policy of this account, i.e. start with "arn:${account.partition}:iam::${account.accountId}:policy/"`,
+      );
     }
     return { arn, create: false, name, path: policyPath, allowedActions: [] };
   }
   const object = check.fields(path, value, FIELDS.boundaryCreated);
   if (object === undefined) return undefined;
   const name = check.optionalString(join(path, 'name'), object.name, RULES.policyName) ?? PIPELINE_DEFAULTS.boundaryName;
-  const allowedActions = object.allowedActions === undefined
-    ? ['*']
-    : check.strings(join(path, 'allowedActions'), object.allowedActions, RULES.action, { what: 'actions', min: 1 });
+  const allowedActions =
+    object.allowedActions === undefined
+      ? ['*']
+      : check.strings(join(path, 'allowedActions'), object.allowedActions, RULES.action, { what: 'actions', min: 1 });
   return { arn: arnOf(name, '/'), create: true, name, path: '/', allowedActions };
 }
 
@@ -188,7 +217,13 @@ export function pipelineRoles(input: PipelineRolesInput): ResolvedRole[] {
   const context = policyContext(input);
   resolvePipelineContext(context);
   const environment = bootstrap.deploymentEnvironment!;
-  const role = (name: string, repository: ResolvedRepository, policyName: string, policy: PolicyDocument, description: string): ResolvedRole => ({
+  const role = (
+    name: string,
+    repository: ResolvedRepository,
+    policyName: string,
+    policy: PolicyDocument,
+    description: string,
+  ): ResolvedRole => ({
     name,
     repositories: [repository],
     allowAllRepositories: false,
@@ -207,12 +242,22 @@ export function pipelineRoles(input: PipelineRolesInput): ResolvedRole[] {
   const { repository } = pipeline;
   const label = repository.name ?? repository.uuid;
   return [
-    role(pipeline.planRoleName, repository, PIPELINE_POLICY_NAMES.plan, planRolePolicy(context),
-      `Plans the workload stack of ${account.name} from any step of ${label}: reads only`),
+    role(
+      pipeline.planRoleName,
+      repository,
+      PIPELINE_POLICY_NAMES.plan,
+      planRolePolicy(context),
+      `Plans the workload stack of ${account.name} from any step of ${label}: reads only`,
+    ),
     role(
       pipeline.deployRoleName,
-      { ...repository, environments: [environment.uuid], ...(environment.name === undefined ? {} : { environmentNames: { [environment.uuid]: environment.name } }) },
-      PIPELINE_POLICY_NAMES.deploy, deployRolePolicy(context),
+      {
+        ...repository,
+        environments: [environment.uuid],
+        ...(environment.name === undefined ? {} : { environmentNames: { [environment.uuid]: environment.name } }),
+      },
+      PIPELINE_POLICY_NAMES.deploy,
+      deployRolePolicy(context),
       `Applies the workload stack of ${account.name} from deployment steps of ${environment.name ?? environment.uuid} in ${label}`,
     ),
   ];

@@ -66,7 +66,12 @@ function constraints(schema: JsonSchema): string[] {
     const values = alternatives(schema.additionalProperties as JsonSchema).filter((s) => refName(s) === undefined);
     found.push(...values.flatMap(constraints).map((c) => `values ${c}`));
   }
-  if (schema.type === 'array') found.push(...alternatives(schema.items as JsonSchema).flatMap(constraints).map((c) => `each ${c}`));
+  if (schema.type === 'array')
+    found.push(
+      ...alternatives(schema.items as JsonSchema)
+        .flatMap(constraints)
+        .map((c) => `each ${c}`),
+    );
   if (Array.isArray(schema.oneOf)) found.push(...(schema.oneOf as JsonSchema[]).flatMap(constraints));
   return found;
 }
@@ -132,7 +137,8 @@ function cell(text: string): string {
 /** The reference as a Markdown table (no trailing newline). */
 export function configReferenceMarkdown(): string {
   const lines = ['| Field | Type | Default | What it is, rules, example |', '| --- | --- | --- | --- |'];
-  for (const row of configReferenceRows()) lines.push(`| ${code(row.field)} | ${cell(row.type)} | ${cell(row.default)} | ${cell(row.rule)} |`);
+  for (const row of configReferenceRows())
+    lines.push(`| ${code(row.field)} | ${cell(row.type)} | ${cell(row.default)} | ${cell(row.rule)} |`);
   return lines.join('\n');
 }
 

@@ -6,7 +6,12 @@
  */
 import { partitionOfRegion } from '../bitbucket/protocol';
 import {
-  PipelinePolicyContextError, PipelineStateContext, StateBucketAccount, stateBucketPolicy, StateBucketPolicyInput, stateKeyPolicy,
+  PipelinePolicyContextError,
+  PipelineStateContext,
+  StateBucketAccount,
+  stateBucketPolicy,
+  StateBucketPolicyInput,
+  stateKeyPolicy,
 } from '../pipeline-roles';
 import { PolicyDocument } from '../iam/policy';
 import { join, quote as show, RULES, ValueRule } from '../iam/rules';
@@ -70,9 +75,17 @@ export function readState(check: Checker, value: unknown, accounts: unknown): Re
     const entry = known.find((a) => a.name === named);
     const names = known.flatMap((a) => (a.name === undefined ? [] : [JSON.stringify(a.name)]));
     if (entry === undefined) {
-      check.fail('state.account', `${show(named)} must be the name of one of the accounts (${names.join(', ') || 'none is named'}): the account whose bootstrap stack creates the bucket, e.g. ${names[0] ?? '"production"'}`);
+      check.fail(
+        'state.account',
+        `${show(named)} must be the name of one of the accounts (${names.join(', ') || 'none is named'}): the account whose bootstrap stack creates the bucket, e.g. ${names[0] ?? '"production"'}`,
+      );
     } else {
-      if (entry.region !== undefined && RULES.region.test(entry.region) && region !== undefined && partitionOfRegion(entry.region) !== partition) {
+      if (
+        entry.region !== undefined &&
+        RULES.region.test(entry.region) &&
+        region !== undefined &&
+        partitionOfRegion(entry.region) !== partition
+      ) {
         check.fail(
           'state.region',
           `${show(region)} is in partition ${partition}, and the state account ${show(named)} is in ${partitionOfRegion(entry.region)} (${entry.region}): a bucket lives in its account's partition, e.g. ${JSON.stringify(entry.region)}`,
@@ -84,14 +97,29 @@ export function readState(check: Checker, value: unknown, accounts: unknown): Re
 
   const encryption = readEncryption(check, object.encryption, { partition, region, managed: object.account !== undefined });
   const days = check.integer(
-    'state.noncurrentVersionExpirationDays', object.noncurrentVersionExpirationDays,
-    NONCURRENT_VERSION_DAYS.min, NONCURRENT_VERSION_DAYS.max, STATE_DEFAULTS.noncurrentVersionExpirationDays, 'days',
+    'state.noncurrentVersionExpirationDays',
+    object.noncurrentVersionExpirationDays,
+    NONCURRENT_VERSION_DAYS.min,
+    NONCURRENT_VERSION_DAYS.max,
+    STATE_DEFAULTS.noncurrentVersionExpirationDays,
+    'days',
   );
   if (object.noncurrentVersionExpirationDays !== undefined && object.account === undefined) {
-    check.fail('state.noncurrentVersionExpirationDays', `${show(object.noncurrentVersionExpirationDays)} is used only with "state.account": name the account whose bootstrap stack creates the bucket, e.g. "account": "production" (a bucket managed elsewhere keeps its own lifecycle rules)`);
+    check.fail(
+      'state.noncurrentVersionExpirationDays',
+      `${show(object.noncurrentVersionExpirationDays)} is used only with "state.account": name the account whose bootstrap stack creates the bucket, e.g. "account": "production" (a bucket managed elsewhere keeps its own lifecycle rules)`,
+    );
   }
   if (bucket === undefined || region === undefined || encryption === undefined) return undefined;
-  return { bucket, region, keyPrefix, partition, ...(account === undefined ? {} : { account }), encryption, noncurrentVersionExpirationDays: days };
+  return {
+    bucket,
+    region,
+    keyPrefix,
+    partition,
+    ...(account === undefined ? {} : { account }),
+    encryption,
+    noncurrentVersionExpirationDays: days,
+  };
 }
 
 function readEncryption(
@@ -103,13 +131,19 @@ function readEncryption(
   if (value === undefined || value === 'SSE-S3') return { type: 'SSE-S3' };
   if (value === 'SSE-KMS') {
     if (!where.managed) {
-      return check.fail(path, '"SSE-KMS" creates a KMS key in the state account\'s bootstrap stack, so it needs "state.account", e.g. "account": "production"; for a bucket managed elsewhere give its key instead: {"kmsKeyArn": "arn:aws:kms:..."}');
+      return check.fail(
+        path,
+        '"SSE-KMS" creates a KMS key in the state account\'s bootstrap stack, so it needs "state.account", e.g. "account": "production"; for a bucket managed elsewhere give its key instead: {"kmsKeyArn": "arn:aws:kms:..."}',
+      );
     }
     return { type: 'SSE-KMS', key: 'created' };
   }
   const example = `{"kmsKeyArn": "arn:${where.partition}:kms:${where.region ?? 'eu-west-1'}:123456789012:key/${EXAMPLE_KEY_ID}"}`;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return check.fail(path, `${show(value)} must be ${STATE_ENCRYPTION_NAMES.map((n) => JSON.stringify(n)).join(', ')} or {"kmsKeyArn": "<ARN of an existing key>"}, e.g. "SSE-KMS" or ${example}`);
+    return check.fail(
+      path,
+      `${show(value)} must be ${STATE_ENCRYPTION_NAMES.map((n) => JSON.stringify(n)).join(', ')} or {"kmsKeyArn": "<ARN of an existing key>"}, e.g. "SSE-KMS" or ${example}`,
+    );
   }
   const object = check.fields(path, value, FIELDS.stateKmsKey);
   if (object === undefined || object.kmsKeyArn === undefined) return undefined;
@@ -127,13 +161,18 @@ function readEncryption(
  * Checks the state section against the accounts read: the pipeline roles of every account reach the
  * bucket (one partition), and the bucket and key policies fit their quotas.
  */
-export function checkStateAgainstAccounts(check: Checker, state: ResolvedState, accounts: readonly ResolvedAccount[], pipeline: ResolvedPipeline | undefined): void {
+export function checkStateAgainstAccounts(
+  check: Checker,
+  state: ResolvedState,
+  accounts: readonly ResolvedAccount[],
+  pipeline: ResolvedPipeline | undefined,
+): void {
   if (pipeline !== undefined) {
     for (const account of accounts.filter((a) => a.partition !== state.partition)) {
       check.fail(
         'state.region',
-        `${show(state.region)} is in partition ${state.partition}, and the pipeline roles of account ${show(account.name)} (${account.region}) are in ${account.partition}: `
-        + 'a role cannot reach a bucket of another partition; keep these accounts in a configuration (and bucket) of their own',
+        `${show(state.region)} is in partition ${state.partition}, and the pipeline roles of account ${show(account.name)} (${account.region}) are in ${account.partition}: ` +
+          'a role cannot reach a bucket of another partition; keep these accounts in a configuration (and bucket) of their own',
       );
     }
   }
@@ -147,11 +186,16 @@ export function checkStateAgainstAccounts(check: Checker, state: ResolvedState, 
 }
 
 /** What the synth tells the user about the state section. */
-export function stateWarnings(state: ResolvedState, accounts: readonly ResolvedAccount[], pipeline: ResolvedPipeline | undefined): string[] {
+export function stateWarnings(
+  state: ResolvedState,
+  accounts: readonly ResolvedAccount[],
+  pipeline: ResolvedPipeline | undefined,
+): string[] {
   if (state.account !== undefined) return [];
-  const others = pipeline !== undefined && accounts.length > 1
-    ? ' The pipeline roles of every account read and write their state there: unless the bucket is in the account of each, its bucket policy must grant them their own state keys (see docs/pipeline.md, "A bucket managed elsewhere").'
-    : '';
+  const others =
+    pipeline !== undefined && accounts.length > 1
+      ? ' The pipeline roles of every account read and write their state there: unless the bucket is in the account of each, its bucket policy must grant them their own state keys (see docs/pipeline.md, "A bucket managed elsewhere").'
+      : '';
   return [
     `state.account is not set, so the state bucket ${show(state.bucket)} is managed outside this project: it must exist, versioned, encrypted and closed to the public, before the first "terraform init".${others} Name the account whose bootstrap stack should create and manage it, e.g. "state": {"account": "${accounts[0]?.name ?? 'production'}", ...}.`,
   ];
@@ -160,11 +204,14 @@ export function stateWarnings(state: ResolvedState, accounts: readonly ResolvedA
 /** Where one account's pipeline roles find their workload state, and how it is encrypted. */
 export function pipelineStateContext(state: ResolvedState, account: { readonly name: string }): PipelineStateContext {
   const { encryption } = state;
-  const kms = encryption.type === 'SSE-S3'
-    ? {}
-    : encryption.key === 'existing'
-      ? { kmsKeyArn: encryption.kmsKeyArn }
-      : state.account === undefined ? {} : { createdKmsKey: { accountId: state.account.accountId, region: state.region } };
+  const kms =
+    encryption.type === 'SSE-S3'
+      ? {}
+      : encryption.key === 'existing'
+        ? { kmsKeyArn: encryption.kmsKeyArn }
+        : state.account === undefined
+          ? {}
+          : { createdKmsKey: { accountId: state.account.accountId, region: state.region } };
   return { bucket: state.bucket, key: stateKey(state.keyPrefix, account, 'workload'), ...kms };
 }
 
@@ -173,12 +220,22 @@ export function stateBucketAccounts(state: Pick<ResolvedState, 'keyPrefix'>, acc
   return accounts.flatMap((account) => {
     const [plan, deploy] = account.pipelineRoles;
     if (plan === undefined || deploy === undefined) return [];
-    return [{ accountId: account.accountId, planRoleArn: roleArn(account, plan), deployRoleArn: roleArn(account, deploy), stateKey: stateKey(state.keyPrefix, account, 'workload') }];
+    return [
+      {
+        accountId: account.accountId,
+        planRoleArn: roleArn(account, plan),
+        deployRoleArn: roleArn(account, deploy),
+        stateKey: stateKey(state.keyPrefix, account, 'workload'),
+      },
+    ];
   });
 }
 
 /** The bucket policy, and the key policy when the state account's bootstrap stack creates the key. */
-export function stateStoragePolicies(config: { readonly state: ResolvedState; readonly accounts: readonly ResolvedAccount[] }): { bucketPolicy: PolicyDocument; keyPolicy?: PolicyDocument } {
+export function stateStoragePolicies(config: { readonly state: ResolvedState; readonly accounts: readonly ResolvedAccount[] }): {
+  bucketPolicy: PolicyDocument;
+  keyPolicy?: PolicyDocument;
+} {
   const { state, accounts } = config;
   const input: StateBucketPolicyInput = {
     partition: state.partition,

@@ -24,7 +24,12 @@ import { reportFindings } from './findings';
 import { parseJson } from './json';
 import { unknownField } from './suggestions';
 import {
-  AccountBootstrap, pipelineRoles, PipelineRolesInput, readAccountBootstrap, readEnvironment, readPipeline,
+  AccountBootstrap,
+  pipelineRoles,
+  PipelineRolesInput,
+  readAccountBootstrap,
+  readEnvironment,
+  readPipeline,
 } from './pipeline-section';
 import { checkStateAgainstAccounts, readState, stateWarnings } from './state-section';
 import { ResolvedAccount, ResolvedConfig, ResolvedPipeline, ResolvedRepository, ResolvedRole, ResolvedState } from './types';
@@ -53,10 +58,10 @@ export interface ValidationResult {
 const BITBUCKET_CUSTOM_AUDIENCES = 10;
 const BITBUCKET_AUDIENCE_LENGTH = 150;
 
-
 /** Fields that were replaced, with what replaced them. */
 const RETIRED_ROLE_FIELDS: Record<string, string> = {
-  permissionsBoundaryArn: 'every workload role carries its account\'s permissions boundary; set accounts[].permissionsBoundary (a name and allowed actions, or {"arn": ...} for an existing policy)',
+  permissionsBoundaryArn:
+    'every workload role carries its account\'s permissions boundary; set accounts[].permissionsBoundary (a name and allowed actions, or {"arn": ...} for an existing policy)',
 };
 
 /**
@@ -75,17 +80,30 @@ export function validateConfig(input: unknown, source = 'the configuration', bas
   const { workspace, workspaceUuid } = readWorkspace(check, top);
   const { audiences, extraAudiences } = readAudiences(check, top, workspaceUuid);
   const thumbprints = check.strings('thumbprints', top.thumbprints, RULES.thumbprint, {
-    what: 'thumbprints', max: LIMITS.thumbprints, normalise: (t) => t.toLowerCase(),
+    what: 'thumbprints',
+    max: LIMITS.thumbprints,
+    normalise: (t) => t.toLowerCase(),
   });
   const trustPolicyMaxSize = check.integer(
-    'trustPolicyMaxSize', top.trustPolicyMaxSize, LIMITS.trustPolicySize, LIMITS.trustPolicySizeMax, LIMITS.trustPolicySize, 'characters',
+    'trustPolicyMaxSize',
+    top.trustPolicyMaxSize,
+    LIMITS.trustPolicySize,
+    LIMITS.trustPolicySizeMax,
+    LIMITS.trustPolicySize,
+    'characters',
   );
   const tags = check.tags('tags', top.tags);
   const state = readState(check, top.state, top.accounts);
   const pipeline = readPipeline(check, top.pipeline);
   const issuer = workspace === undefined ? undefined : bitbucketIssuer(workspace);
   const accounts = readAccounts(check, top.accounts, {
-    workspace, issuer, audiences, trustPolicyMaxSize, baseDir, pipeline, state,
+    workspace,
+    issuer,
+    audiences,
+    trustPolicyMaxSize,
+    baseDir,
+    pipeline,
+    state,
   });
 
   if (state !== undefined) checkStateAgainstAccounts(check, state, accounts, pipeline);
@@ -95,11 +113,22 @@ export function validateConfig(input: unknown, source = 'the configuration', bas
   }
   check.warnings.push(...stateWarnings(state, accounts, pipeline));
   if (pipeline === undefined) {
-    check.warnings.push('there is no "pipeline" section, so no plan or deploy role is created: apply the workload stacks by hand, or name the pipeline\'s repository to have its roles made');
+    check.warnings.push(
+      'there is no "pipeline" section, so no plan or deploy role is created: apply the workload stacks by hand, or name the pipeline\'s repository to have its roles made',
+    );
   }
   return {
     config: {
-      workspace, workspaceUuid, issuer, audiences, extraAudiences, thumbprints, trustPolicyMaxSize, tags, state, accounts,
+      workspace,
+      workspaceUuid,
+      issuer,
+      audiences,
+      extraAudiences,
+      thumbprints,
+      trustPolicyMaxSize,
+      tags,
+      state,
+      accounts,
       ...(pipeline === undefined ? {} : { pipeline }),
     },
     warnings: check.warnings,
@@ -126,17 +155,25 @@ function readAudiences(
   const defaultAudience = workspaceUuid === undefined ? undefined : workspaceAudience(workspaceUuid);
   const extraAudiences = check.strings('audiences', top.audiences, RULES.audience, { what: 'audiences' });
   extraAudiences.forEach((audience, i) => {
-    if (audience === defaultAudience) check.fail(join('audiences', i), `${show(audience)} is the workspace audience, which is always accepted: remove it`);
+    if (audience === defaultAudience)
+      check.fail(join('audiences', i), `${show(audience)} is the workspace audience, which is always accepted: remove it`);
     if (audience.length > BITBUCKET_AUDIENCE_LENGTH) {
-      check.warnings.push(`audiences[${i}] is ${audience.length} characters; Bitbucket's custom audiences are at most ${BITBUCKET_AUDIENCE_LENGTH}`);
+      check.warnings.push(
+        `audiences[${i}] is ${audience.length} characters; Bitbucket's custom audiences are at most ${BITBUCKET_AUDIENCE_LENGTH}`,
+      );
     }
   });
   if (extraAudiences.length > BITBUCKET_CUSTOM_AUDIENCES) {
-    check.warnings.push(`audiences lists ${extraAudiences.length} custom audiences; Bitbucket allows at most ${BITBUCKET_CUSTOM_AUDIENCES}`);
+    check.warnings.push(
+      `audiences lists ${extraAudiences.length} custom audiences; Bitbucket allows at most ${BITBUCKET_CUSTOM_AUDIENCES}`,
+    );
   }
   const audiences = defaultAudience === undefined ? [] : [defaultAudience, ...extraAudiences.filter((a) => a !== defaultAudience)];
   if (audiences.length > LIMITS.clientIds) {
-    check.fail('audiences', `${audiences.length} client IDs (the workspace audience and ${extraAudiences.length} custom ones) must be at most ${LIMITS.clientIds}, IAM's limit per OIDC provider`);
+    check.fail(
+      'audiences',
+      `${audiences.length} client IDs (the workspace audience and ${extraAudiences.length} custom ones) must be at most ${LIMITS.clientIds}, IAM's limit per OIDC provider`,
+    );
   }
   return { audiences, extraAudiences };
 }
@@ -163,13 +200,20 @@ function readAccounts(check: Checker, value: unknown, context: AccountsContext):
     if (object === undefined) return;
     const name = object.name === undefined ? undefined : check.string(join(path, 'name'), object.name, RULES.accountName);
     if (name !== undefined) {
-      if (seenNames.has(name)) check.fail(join(path, 'name'), `${show(name)} is also the name of accounts[${seenNames.get(name)}]; account names must be unique (each names a stack)`);
+      if (seenNames.has(name))
+        check.fail(
+          join(path, 'name'),
+          `${show(name)} is also the name of accounts[${seenNames.get(name)}]; account names must be unique (each names a stack)`,
+        );
       else seenNames.set(name, a);
     }
     const accountId = object.accountId === undefined ? undefined : check.string(join(path, 'accountId'), object.accountId, RULES.accountId);
     if (accountId !== undefined) {
       if (seenIds.has(accountId)) {
-        check.fail(join(path, 'accountId'), `${show(accountId)} is also the account of accounts[${seenIds.get(accountId)}]; list each account once (two stacks would both manage its one provider)`);
+        check.fail(
+          join(path, 'accountId'),
+          `${show(accountId)} is also the account of accounts[${seenIds.get(accountId)}]; list each account once (two stacks would both manage its one provider)`,
+        );
       } else seenIds.set(accountId, a);
     }
     const account = readAccount(check, path, object, { ...context, name, accountId });
@@ -200,10 +244,18 @@ function readAccount(check: Checker, path: string, object: JsonObject, context: 
   const account = { name, accountId, partition, providerArn };
   const generated = generatedPipelineRoles(check, path, roles, { ...context, account, bootstrap });
   return {
-    name, accountId, region, partition, providerArn, reuseProvider, tags: accountTags,
-    workloadPath: bootstrap.workloadPath, boundary: bootstrap.boundary,
+    name,
+    accountId,
+    region,
+    partition,
+    providerArn,
+    reuseProvider,
+    tags: accountTags,
+    workloadPath: bootstrap.workloadPath,
+    boundary: bootstrap.boundary,
     ...(bootstrap.deploymentEnvironment === undefined ? {} : { deploymentEnvironment: bootstrap.deploymentEnvironment }),
-    pipelineRoles: generated, roles,
+    pipelineRoles: generated,
+    roles,
   };
 }
 
@@ -237,11 +289,14 @@ function readRoles(
 ): ResolvedRole[] {
   const { pipeline } = context;
   if (pipeline === undefined && object.roles === undefined) {
-    check.fail(join(path, 'roles'), 'is required: without a "pipeline" section an account needs at least one role, e.g. [{"name": "bitbucket-deploy", "repositories": [...]}]');
+    check.fail(
+      join(path, 'roles'),
+      'is required: without a "pipeline" section an account needs at least one role, e.g. [{"name": "bitbucket-deploy", "repositories": [...]}]',
+    );
   }
   const rolesPath = join(path, 'roles');
   const minRoles = pipeline === undefined ? 1 : 0;
-  const roleItems = object.roles === undefined ? [] : check.list(rolesPath, object.roles, { min: minRoles, what: 'roles' }) ?? [];
+  const roleItems = object.roles === undefined ? [] : (check.list(rolesPath, object.roles, { min: minRoles, what: 'roles' }) ?? []);
   const roles: ResolvedRole[] = [];
   const roleNames = new Map<string, number>();
   roleItems.forEach((roleItem, r) => {
@@ -249,7 +304,10 @@ function readRoles(
     if (role === undefined) return;
     const key = role.name.toLowerCase();
     if (roleNames.has(key)) {
-      check.fail(join(join(rolesPath, r), 'name'), `${show(role.name)} is also the name of roles[${roleNames.get(key)}]; role names must be unique in an account (IAM ignores case)`);
+      check.fail(
+        join(join(rolesPath, r), 'name'),
+        `${show(role.name)} is also the name of roles[${roleNames.get(key)}]; role names must be unique in an account (IAM ignores case)`,
+      );
     } else roleNames.set(key, r);
     roles.push(role);
   });
@@ -273,7 +331,10 @@ function generatedPipelineRoles(
     const clash = roles.find((r) => r.name.toLowerCase() === role.name.toLowerCase());
     if (clash === undefined) continue;
     const which = role === generated[0] ? 'plan' : 'deploy';
-    check.fail(join(path, 'roles'), `${show(clash.name)} is also the name of the pipeline's ${which} role; rename one of them (IAM ignores case)`);
+    check.fail(
+      join(path, 'roles'),
+      `${show(clash.name)} is also the name of the pipeline's ${which} role; rename one of them (IAM ignores case)`,
+    );
   }
   return generated;
 }
@@ -300,23 +361,35 @@ function readRole(check: Checker, path: string, value: unknown, context: RoleCon
   const allowAllRepositories = check.boolean(join(path, 'allowAllRepositories'), object.allowAllRepositories, false);
   const repositories = readRepositories(check, join(path, 'repositories'), object.repositories);
   if (allowAllRepositories && object.repositories !== undefined) {
-    check.fail(join(path, 'repositories'), 'must be omitted when allowAllRepositories is true: a role either trusts listed repositories or the whole workspace');
-  } else if (!allowAllRepositories && (object.repositories === undefined || (Array.isArray(object.repositories) && object.repositories.length === 0))) {
+    check.fail(
+      join(path, 'repositories'),
+      'must be omitted when allowAllRepositories is true: a role either trusts listed repositories or the whole workspace',
+    );
+  } else if (
+    !allowAllRepositories &&
+    (object.repositories === undefined || (Array.isArray(object.repositories) && object.repositories.length === 0))
+  ) {
     check.fail(
       join(path, 'repositories'),
       'must list at least one repository, e.g. [{"uuid": "{1de489be-2f5a-4ee0-9f8a-5d0c0b3b7c11}"}]; a role without a repository scope admits every repository of the workspace, so that needs "allowAllRepositories": true',
     );
   }
   if (allowAllRepositories) {
-    check.warnings.push(`${label} trusts EVERY repository of the workspace (allowAllRepositories): any pipeline step with oidc: true can assume it`);
+    check.warnings.push(
+      `${label} trusts EVERY repository of the workspace (allowAllRepositories): any pipeline step with oidc: true can assume it`,
+    );
   }
 
-  const roleAudiences = object.audiences === undefined
-    ? context.audiences
-    : check.strings(join(path, 'audiences'), object.audiences, RULES.audience, { what: 'audiences', min: 1 });
+  const roleAudiences =
+    object.audiences === undefined
+      ? context.audiences
+      : check.strings(join(path, 'audiences'), object.audiences, RULES.audience, { what: 'audiences', min: 1 });
   roleAudiences.forEach((audience, i) => {
     if (context.audiences.length > 0 && !context.audiences.includes(audience)) {
-      check.fail(join(join(path, 'audiences'), i), `${show(audience)} must be one of the workspace's audiences ${JSON.stringify(context.audiences)} (the provider rejects any other)`);
+      check.fail(
+        join(join(path, 'audiences'), i),
+        `${show(audience)} must be one of the workspace's audiences ${JSON.stringify(context.audiences)} (the provider rejects any other)`,
+      );
     }
   });
   if (Array.isArray(object.sourceIpCidrs) && object.sourceIpCidrs.length === 0) {
@@ -324,40 +397,71 @@ function readRole(check: Checker, path: string, value: unknown, context: RoleCon
   }
   const sourceIpCidrs = check.strings(join(path, 'sourceIpCidrs'), object.sourceIpCidrs, RULES.cidr, { what: 'CIDR blocks' });
   const managedPolicyArns = check.strings(join(path, 'managedPolicyArns'), object.managedPolicyArns, RULES.managedPolicyArn, {
-    what: 'policy ARNs', max: LIMITS.managedPoliciesPerRole,
+    what: 'policy ARNs',
+    max: LIMITS.managedPoliciesPerRole,
   });
   if (managedPolicyArns.length > LIMITS.managedPoliciesPerRoleDefault) {
-    check.warnings.push(`${label} attaches ${managedPolicyArns.length} managed policies; AWS's default quota is ${LIMITS.managedPoliciesPerRoleDefault} (raise it first)`);
+    check.warnings.push(
+      `${label} attaches ${managedPolicyArns.length} managed policies; AWS's default quota is ${LIMITS.managedPoliciesPerRoleDefault} (raise it first)`,
+    );
   }
   if (managedPolicyArns.some((arn) => /:policy\/AdministratorAccess$/.test(arn))) {
     check.warnings.push(`${label} has AdministratorAccess: consider a narrower policy for a pipeline role`);
   }
   const inlinePolicies = readInlinePolicies(check, join(path, 'inlinePolicies'), object.inlinePolicies, context.baseDir);
   const maxSessionDurationSeconds = check.integer(
-    join(path, 'maxSessionDurationSeconds'), object.maxSessionDurationSeconds, LIMITS.minSessionDuration, LIMITS.maxSessionDuration,
-    LIMITS.minSessionDuration, 'seconds',
+    join(path, 'maxSessionDurationSeconds'),
+    object.maxSessionDurationSeconds,
+    LIMITS.minSessionDuration,
+    LIMITS.maxSessionDuration,
+    LIMITS.minSessionDuration,
+    'seconds',
   );
   const workloadPath = context.bootstrap?.workloadPath ?? '/';
   const rolePath = check.optionalString(join(path, 'path'), object.path, RULES.rolePath) ?? workloadPath;
   if (!rolePath.startsWith(workloadPath)) {
-    check.fail(join(path, 'path'), `${show(rolePath)} must lie under the account's workloadPath ${show(workloadPath)}, the only path the deploy role may manage, e.g. ${show(`${workloadPath}deploy/`)}`);
+    check.fail(
+      join(path, 'path'),
+      `${show(rolePath)} must lie under the account's workloadPath ${show(workloadPath)}, the only path the deploy role may manage, e.g. ${show(`${workloadPath}deploy/`)}`,
+    );
   }
   const permissionsBoundaryArn = context.bootstrap?.boundary.arn;
   const suppressions = readSuppressions(check, join(path, 'suppressions'), object.suppressions);
   const description = check.optionalString(join(path, 'description'), object.description, RULES.description);
   const tags = check.tags(join(path, 'tags'), object.tags);
 
-  if (name === undefined || check.problems.length > problemsBefore || context.issuer === undefined || context.providerArn === undefined || roleAudiences.length === 0) {
+  if (
+    name === undefined ||
+    check.problems.length > problemsBefore ||
+    context.issuer === undefined ||
+    context.providerArn === undefined ||
+    roleAudiences.length === 0
+  ) {
     return undefined;
   }
   const { document: trustPolicy, sizeProblem } = roleTrustPolicy({
-    providerArn: context.providerArn, issuer: context.issuer, audiences: roleAudiences, repositories, allowAllRepositories, sourceIpCidrs,
+    providerArn: context.providerArn,
+    issuer: context.issuer,
+    audiences: roleAudiences,
+    repositories,
+    allowAllRepositories,
+    sourceIpCidrs,
     maxSize: context.trustPolicyMaxSize,
   });
   if (sizeProblem !== undefined) return check.fail(join(path, 'repositories'), sizeProblem);
   return {
-    name, repositories, allowAllRepositories, audiences: roleAudiences, sourceIpCidrs, managedPolicyArns, inlinePolicies,
-    maxSessionDurationSeconds, path: rolePath, tags, trustPolicy, suppressions,
+    name,
+    repositories,
+    allowAllRepositories,
+    audiences: roleAudiences,
+    sourceIpCidrs,
+    managedPolicyArns,
+    inlinePolicies,
+    maxSessionDurationSeconds,
+    path: rolePath,
+    tags,
+    trustPolicy,
+    suppressions,
     ...(permissionsBoundaryArn === undefined ? {} : { permissionsBoundaryArn }),
     ...(description === undefined ? {} : { description }),
   };
@@ -374,7 +478,10 @@ function readRepositories(check: Checker, path: string, value: unknown): Resolve
     const uuid = object.uuid === undefined ? undefined : check.uuid(join(itemPath, 'uuid'), object.uuid);
     const name = check.optionalString(join(itemPath, 'name'), object.name);
     if (Array.isArray(object.environments) && object.environments.length === 0) {
-      check.fail(join(itemPath, 'environments'), '[] is empty: omit it to admit every step of the repository, or list deployment environment UUIDs');
+      check.fail(
+        join(itemPath, 'environments'),
+        '[] is empty: omit it to admit every step of the repository, or list deployment environment UUIDs',
+      );
     }
     const environments: string[] = [];
     const environmentNames: Record<string, string> = {};
@@ -390,12 +497,17 @@ function readRepositories(check: Checker, path: string, value: unknown): Resolve
     });
     if (uuid === undefined) return;
     if (seen.has(uuid)) {
-      check.fail(join(itemPath, 'uuid'), `${show(object.uuid)} is also repositories[${seen.get(uuid)}]; list each repository once (put all its environments in one entry)`);
+      check.fail(
+        join(itemPath, 'uuid'),
+        `${show(object.uuid)} is also repositories[${seen.get(uuid)}]; list each repository once (put all its environments in one entry)`,
+      );
       return;
     }
     seen.set(uuid, i);
     repositories.push({
-      uuid, environments, ...(name === undefined ? {} : { name }),
+      uuid,
+      environments,
+      ...(name === undefined ? {} : { name }),
       ...(Object.keys(environmentNames).length === 0 ? {} : { environmentNames }),
     });
   });
@@ -409,7 +521,12 @@ function readRepositories(check: Checker, path: string, value: unknown): Resolve
 function readInlinePolicies(check: Checker, path: string, value: unknown, baseDir: string): Record<string, PolicyDocument> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return check.fail(path, `${show(value)} must be an object of policy names to IAM policy documents, e.g. {"read-artifacts": {"Version": "2012-10-17", "Statement": [...]}} or {"read-artifacts": "policies/read-artifacts.json"}`) ?? {};
+    return (
+      check.fail(
+        path,
+        `${show(value)} must be an object of policy names to IAM policy documents, e.g. {"read-artifacts": {"Version": "2012-10-17", "Statement": [...]}} or {"read-artifacts": "policies/read-artifacts.json"}`,
+      ) ?? {}
+    );
   }
   const policies: Record<string, PolicyDocument> = {};
   const report = (field: string, message: string) => check.fail(field, message);
@@ -433,14 +550,20 @@ function readInlinePolicies(check: Checker, path: string, value: unknown, baseDi
 /** Reads a policy document from a JSON file named in the configuration. */
 function readPolicyFile(check: Checker, path: string, file: string, baseDir: string): unknown {
   if (!/\.json$/i.test(file)) {
-    return check.fail(path, `${show(file)} must be an IAM policy document or the path of a .json file holding one, e.g. "policies/read-artifacts.json"`);
+    return check.fail(
+      path,
+      `${show(file)} must be an IAM policy document or the path of a .json file holding one, e.g. "policies/read-artifacts.json"`,
+    );
   }
   const resolved = isAbsolute(file) ? file : resolvePath(baseDir, file);
   let text: string;
   try {
     text = readFileSync(resolved, 'utf8');
   } catch (error) {
-    return check.fail(path, `${show(file)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'} at ${resolved}); paths are relative to the configuration file`);
+    return check.fail(
+      path,
+      `${show(file)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'} at ${resolved}); paths are relative to the configuration file`,
+    );
   }
   try {
     return parseJson(text);

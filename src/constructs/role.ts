@@ -104,12 +104,23 @@ export class BitbucketPipelinesRole extends Construct {
     const { provider, trust, role } = props;
     const { audiences = provider.audiences, ...scopeOptions } = trust;
     const {
-      name, description, path = '/', maxSessionDurationSeconds = LIMITS.minSessionDuration, permissionsBoundaryArn,
-      managedPolicyArns = [], inlinePolicies = {}, tags, trustPolicyMaxSize = LIMITS.trustPolicySize,
+      name,
+      description,
+      path = '/',
+      maxSessionDurationSeconds = LIMITS.minSessionDuration,
+      permissionsBoundaryArn,
+      managedPolicyArns = [],
+      inlinePolicies = {},
+      tags,
+      trustPolicyMaxSize = LIMITS.trustPolicySize,
     } = role;
 
     const trustPolicy = roleTrustPolicy({
-      providerArn: provider.arn, issuer: provider.issuer, audiences, ...scopeOptions, maxSize: trustPolicyMaxSize,
+      providerArn: provider.arn,
+      issuer: provider.issuer,
+      audiences,
+      ...scopeOptions,
+      maxSize: trustPolicyMaxSize,
     });
     this.trustPolicy = trustPolicy.document;
     const assumeRolePolicy = renderPolicy(this.trustPolicy);
@@ -117,7 +128,9 @@ export class BitbucketPipelinesRole extends Construct {
       ...checkResolved('role.name', name, RULES.roleName),
       checkValue('role.path', path, RULES.rolePath),
       description === undefined ? undefined : checkValue('role.description', description, RULES.description),
-      Number.isInteger(maxSessionDurationSeconds) && maxSessionDurationSeconds >= LIMITS.minSessionDuration && maxSessionDurationSeconds <= LIMITS.maxSessionDuration
+      Number.isInteger(maxSessionDurationSeconds) &&
+      maxSessionDurationSeconds >= LIMITS.minSessionDuration &&
+      maxSessionDurationSeconds <= LIMITS.maxSessionDuration
         ? undefined
         : `role.maxSessionDurationSeconds: ${maxSessionDurationSeconds} must be a whole number of seconds from ${LIMITS.minSessionDuration} to ${LIMITS.maxSessionDuration}, e.g. 3600`,
       ...(permissionsBoundaryArn === undefined
@@ -129,7 +142,9 @@ export class BitbucketPipelinesRole extends Construct {
         : undefined,
       new Set(managedPolicyArns).size === managedPolicyArns.length ? undefined : 'role.managedPolicyArns: each ARN must appear once',
       ...Object.keys(inlinePolicies).map((policyName) => checkValue('role.inlinePolicies', policyName, RULES.policyName)),
-      ...audiences.filter((a) => !provider.audiences.includes(a)).map((a) => `trust.audiences: ${JSON.stringify(a)} must be one of the provider's client IDs ${JSON.stringify(provider.audiences)}`),
+      ...audiences
+        .filter((a) => !provider.audiences.includes(a))
+        .map((a) => `trust.audiences: ${JSON.stringify(a)} must be one of the provider's client IDs ${JSON.stringify(provider.audiences)}`),
       // A token (a provider ARN known at apply time) has a length of its own, not the policy's.
       Token.isUnresolved(assumeRolePolicy) ? undefined : trustPolicy.sizeProblem,
     ].filter((p): p is string => p !== undefined);
@@ -151,7 +166,11 @@ export class BitbucketPipelinesRole extends Construct {
       new IamRolePolicyAttachment(this, `attachment ${policyArn.replace(/\//g, '|')}`, { role: this.resource.name, policyArn });
     }
     for (const [policyName, document] of Object.entries(inlinePolicies)) {
-      new IamRolePolicy(this, `inline-policy-${policyName}`, { role: this.resource.name, name: policyName, policy: renderPolicy(document) });
+      new IamRolePolicy(this, `inline-policy-${policyName}`, {
+        role: this.resource.name,
+        name: policyName,
+        policy: renderPolicy(document),
+      });
     }
     this.arn = this.resource.arn;
     this.name = name;

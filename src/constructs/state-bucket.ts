@@ -100,12 +100,14 @@ export class StateBucket extends Construct {
     new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
       ...inRegion,
       bucket,
-      rule: [{
-        applyServerSideEncryptionByDefault: sse,
-        // Off: with S3 Bucket Keys the KMS encryption context is the bucket's ARN, not the object's, and
-        // the pipeline roles' KMS grants are scoped to their own objects' ARNs.
-        bucketKeyEnabled: false,
-      }],
+      rule: [
+        {
+          applyServerSideEncryptionByDefault: sse,
+          // Off: with S3 Bucket Keys the KMS encryption context is the bucket's ARN, not the object's, and
+          // the pipeline roles' KMS grants are scoped to their own objects' ARNs.
+          bucketKeyEnabled: false,
+        },
+      ],
     });
 
     const publicAccessBlock = new S3BucketPublicAccessBlock(this, 'public-access-block', {
@@ -127,16 +129,18 @@ export class StateBucket extends Construct {
     new S3BucketLifecycleConfiguration(this, 'lifecycle', {
       ...inRegion,
       bucket,
-      rule: [{
-        id: STATE_LIFECYCLE_RULE_ID,
-        status: 'Enabled',
-        filter: [{ prefix: '' }],
-        noncurrentVersionExpiration: [{ noncurrentDays: noncurrentVersionExpirationDays }],
-        // Each unlock deletes the lock file, leaving a delete marker; once its versions have expired the
-        // marker is removed too.
-        expiration: [{ expiredObjectDeleteMarker: true }],
-        abortIncompleteMultipartUpload: [{ daysAfterInitiation: abortIncompleteMultipartUploadDays }],
-      }],
+      rule: [
+        {
+          id: STATE_LIFECYCLE_RULE_ID,
+          status: 'Enabled',
+          filter: [{ prefix: '' }],
+          noncurrentVersionExpiration: [{ noncurrentDays: noncurrentVersionExpirationDays }],
+          // Each unlock deletes the lock file, leaving a delete marker; once its versions have expired the
+          // marker is removed too.
+          expiration: [{ expiredObjectDeleteMarker: true }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: abortIncompleteMultipartUploadDays }],
+        },
+      ],
       // As the provider's documentation advises for a versioned bucket: versioning first.
       dependsOn: [versioning],
     });

@@ -98,13 +98,18 @@ function parseArguments(argv: readonly string[]): ParsedArguments {
   }
   const jwksUrl = values['jwks-url'];
   if (jwksUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(jwksUrl)) {
-    throw new UnusableInputError(`--jwks-url ${JSON.stringify(jwksUrl)} must be an http(s) URL, e.g. https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc/keys.json`);
+    throw new UnusableInputError(
+      `--jwks-url ${JSON.stringify(jwksUrl)} must be an http(s) URL, e.g. https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc/keys.json`,
+    );
   }
   const sourceIp = values['source-ip'];
   if (sourceIp !== undefined && parseIp(sourceIp) === undefined) {
     throw new UnusableInputError(`--source-ip ${JSON.stringify(sourceIp)} must be an IPv4 or IPv6 address, e.g. 203.0.113.7`);
   }
-  for (const [option, names] of [['--role', values.role], ['--account', values.account]] as const) {
+  for (const [option, names] of [
+    ['--role', values.role],
+    ['--account', values.account],
+  ] as const) {
     const blank = (names ?? []).find((n) => n.trim() === '');
     if (blank !== undefined) throw new UnusableInputError(`${option} ${JSON.stringify(blank)} must be a non-empty name`);
   }
@@ -131,7 +136,12 @@ async function readProcessStdin(): Promise<string> {
 }
 
 /** Reads the token text and names its source for messages. */
-async function readToken(args: ParsedArguments, env: NodeJS.ProcessEnv, cwd: string, readStdin: () => Promise<string>): Promise<{ text: string; source: string }> {
+async function readToken(
+  args: ParsedArguments,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  readStdin: () => Promise<string>,
+): Promise<{ text: string; source: string }> {
   let text: string;
   let source: string;
   if (args.tokenFile === '-') {
@@ -156,7 +166,9 @@ async function readToken(args: ParsedArguments, env: NodeJS.ProcessEnv, cwd: str
     text = value;
   }
   if (Buffer.byteLength(text) > MAX_TOKEN_BYTES) {
-    throw new UnusableInputError(`the token from ${source} is ${Buffer.byteLength(text)} bytes, and a token must be at most ${MAX_TOKEN_BYTES} (a JWT is a few kilobytes): is this the right file?`);
+    throw new UnusableInputError(
+      `the token from ${source} is ${Buffer.byteLength(text)} bytes, and a token must be at most ${MAX_TOKEN_BYTES} (a JWT is a few kilobytes): is this the right file?`,
+    );
   }
   return { text, source };
 }
@@ -171,11 +183,17 @@ function loadDoctorConfig(env: NodeJS.ProcessEnv, cwd: string): LoadedConfig {
   }
 }
 
-async function checkSignature(args: ParsedArguments, token: DecodedToken, issuerUrl: string, fetch: FetchLike): Promise<SignatureCheck | undefined> {
+async function checkSignature(
+  args: ParsedArguments,
+  token: DecodedToken,
+  issuerUrl: string,
+  fetch: FetchLike,
+): Promise<SignatureCheck | undefined> {
   if (!args.verifySignature) return undefined;
   // Keys come from the configured workspace's issuer, never from the token's own `iss`: a forged
   // token would name its forger's key server.
-  const location: JwksLocation = args.jwksUrl !== undefined ? { url: args.jwksUrl, via: '--jwks-url' } : await discoverJwks(issuerUrl, fetch);
+  const location: JwksLocation =
+    args.jwksUrl !== undefined ? { url: args.jwksUrl, via: '--jwks-url' } : await discoverJwks(issuerUrl, fetch);
   return verifySignature(token, location, fetch);
 }
 
@@ -207,7 +225,9 @@ export async function runDoctor(options: DoctorOptions): Promise<number> {
     const loaded = loadDoctorConfig(env, cwd);
     const configFile = path.relative(cwd, loaded.file) || loaded.file;
     if (loaded.isExample) {
-      err(`note: ${CONFIG_ENV_VAR} is not set, so the roles of the bundled example ${configFile} are checked; set ${CONFIG_ENV_VAR}=path/to/your-config.json`);
+      err(
+        `note: ${CONFIG_ENV_VAR} is not set, so the roles of the bundled example ${configFile} are checked; set ${CONFIG_ENV_VAR}=path/to/your-config.json`,
+      );
     }
     const roles = selectRoles(loaded.config, { roles: args.roles, accounts: args.accounts }, configFile);
 

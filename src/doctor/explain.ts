@@ -163,7 +163,10 @@ function tokenCheckFailures(checks: readonly TokenCheck[]): Failure[] {
   return checks
     .filter((c) => c.status === 'fail')
     .map((c) => ({
-      check: c.check, expected: asList(c.expected as string | string[] | undefined), actual: actualOf(c.actual), hint: c.message,
+      check: c.check,
+      expected: asList(c.expected as string | string[] | undefined),
+      actual: actualOf(c.actual),
+      hint: c.message,
     }));
 }
 
@@ -218,12 +221,14 @@ interface DenialContext {
  */
 function trustPolicyFailures(decision: Decision, denial: DenialContext): { policyAllows: boolean; failures: Failure[] } {
   if (decision.reason === 'explicit-deny') {
-    const failures = decision.statements.filter((st) => st.applies && st.effect === 'Deny').map((s): Failure => ({
-      check: 'explicit-deny',
-      expected: [],
-      actual: null,
-      hint: `statement ${s.sid ?? s.index} of the trust policy denies this token explicitly`,
-    }));
+    const failures = decision.statements
+      .filter((st) => st.applies && st.effect === 'Deny')
+      .map((s): Failure => ({
+        check: 'explicit-deny',
+        expected: [],
+        actual: null,
+        hint: `statement ${s.sid ?? s.index} of the trust policy denies this token explicitly`,
+      }));
     return { policyAllows: false, failures };
   }
   if (decision.reason !== 'implicit-deny') return { policyAllows: decision.decision === 'ALLOW', failures: [] };
@@ -246,7 +251,11 @@ function statementFailures(outcome: StatementOutcome, { role, request, unknownIp
   }
   for (const c of outcome.conditions.filter((condition) => !condition.matched && !unknownIp(condition))) {
     failures.push({
-      check: 'condition', operator: c.operator, key: c.key, expected: c.expected, actual: actualOf(c.actual),
+      check: 'condition',
+      operator: c.operator,
+      key: c.key,
+      expected: c.expected,
+      actual: actualOf(c.actual),
       hint: conditionHint(c, { subject: context.subject, sub: context.policyClaims.sub, role, labels: context.labels }),
     });
   }
@@ -261,7 +270,12 @@ function trustPolicyReport(decision: Decision, issuerMatches: boolean): RoleRepo
     issuerSubstituted: !issuerMatches,
     conditions: decision.statements.flatMap((s) =>
       s.conditions.map((c) => ({
-        statement: s.index, operator: c.operator, key: c.key, expected: c.expected, actual: actualOf(c.actual), matched: c.matched,
+        statement: s.index,
+        operator: c.operator,
+        key: c.key,
+        expected: c.expected,
+        actual: actualOf(c.actual),
+        matched: c.matched,
       })),
     ),
   };
@@ -279,7 +293,9 @@ function roleCaveats(allowed: boolean, unknownIpCidrs: readonly string[], reuseP
     );
   }
   if (reuseProvider && allowed) {
-    caveats.push("only if the account's reused provider lists the token's audience among its client IDs, which the doctor cannot see (see the audience check)");
+    caveats.push(
+      "only if the account's reused provider lists the token's audience among its client IDs, which the doctor cannot see (see the audience check)",
+    );
   }
   return caveats;
 }
@@ -300,9 +316,10 @@ function principalFailure(trusted: string[], request: AssumeRoleRequest): Failur
     check: 'principal',
     expected: trusted,
     actual: request.federatedPrincipal,
-    hint: trusted.length === 0
-      ? 'the statement trusts no OIDC provider (no Federated principal)'
-      : `the role trusts provider ${oneOf(trusted)}, and the token's issuer names provider ${request.federatedPrincipal}`,
+    hint:
+      trusted.length === 0
+        ? 'the statement trusts no OIDC provider (no Federated principal)'
+        : `the role trusts provider ${oneOf(trusted)}, and the token's issuer names provider ${request.federatedPrincipal}`,
   };
 }
 
@@ -357,7 +374,9 @@ export function issuerCheck(iss: string, config: ResolvedConfig): TokenCheck {
   else if (iss.replace(/^http:\/\//, 'https://') === expected) reasons.push('it uses http:// instead of https://');
   else if (iss.toLowerCase() === expected.toLowerCase()) reasons.push('it differs in upper/lower case');
   else if (slug !== undefined && slug !== config.workspace) {
-    reasons.push(`it names workspace "${slug}", and the config is for workspace "${config.workspace}" (fix "workspace" in the config, or this pipeline runs in another workspace)`);
+    reasons.push(
+      `it names workspace "${slug}", and the config is for workspace "${config.workspace}" (fix "workspace" in the config, or this pipeline runs in another workspace)`,
+    );
   } else if (!iss.replace(/^https?:\/\//, '').startsWith(`${BITBUCKET_ISSUER_HOST}/`)) {
     reasons.push('it is not a Bitbucket Pipelines issuer');
   } else {
@@ -385,7 +404,11 @@ function reusedProviders(roles: readonly AccountRole[]): ResolvedAccount[] {
  * audiences are the client IDs of the provider this project creates; a reused provider
  * (`existingProviderArn`) keeps the client IDs it was given, which only AWS can tell.
  */
-export function audienceCheck(aud: string | readonly string[], config: ResolvedConfig, reused: readonly Pick<ResolvedAccount, 'name' | 'providerArn'>[] = []): TokenCheck {
+export function audienceCheck(
+  aud: string | readonly string[],
+  config: ResolvedConfig,
+  reused: readonly Pick<ResolvedAccount, 'name' | 'providerArn'>[] = [],
+): TokenCheck {
   const actual = typeof aud === 'string' ? aud : [...aud];
   const values = asList(aud);
   const expected = [...config.audiences];
@@ -431,7 +454,10 @@ export function expiryCheck(claims: BitbucketTokenClaims, now: Date): TokenCheck
   const { exp, nbf, iat } = claims;
   if (typeof nbf === 'number' && nbf > nowSeconds) {
     return {
-      check: 'expiry', status: 'fail', expected: `not before ${iso(nbf)}`, actual: iso(nowSeconds),
+      check: 'expiry',
+      status: 'fail',
+      expected: `not before ${iso(nbf)}`,
+      actual: iso(nowSeconds),
       message: `the token is not valid before ${iso(nbf)} (in ${duration(nbf - nowSeconds)}); check this machine's clock`,
       awsError: 'InvalidIdentityToken: the token is not yet valid',
     };
@@ -441,18 +467,30 @@ export function expiryCheck(claims: BitbucketTokenClaims, now: Date): TokenCheck
   }
   if (exp <= nowSeconds) {
     return {
-      check: 'expiry', status: 'fail', expected: `before ${iso(exp)}`, actual: iso(nowSeconds),
+      check: 'expiry',
+      status: 'fail',
+      expected: `before ${iso(exp)}`,
+      actual: iso(nowSeconds),
       message: `the token expired at ${iso(exp)} (${duration(nowSeconds - exp)} ago): a step's token is only valid while the step runs; take a fresh one from a new run`,
       awsError: 'ExpiredTokenException: Token expired',
     };
   }
   if (typeof iat === 'number' && iat > nowSeconds + CLOCK_SKEW_SECONDS) {
     return {
-      check: 'expiry', status: 'warn', expected: `issued before ${iso(nowSeconds)}`, actual: iso(iat),
+      check: 'expiry',
+      status: 'warn',
+      expected: `issued before ${iso(nowSeconds)}`,
+      actual: iso(iat),
       message: `the token was issued in the future (${iso(iat)}, ${duration(iat - nowSeconds)} ahead); check this machine's clock`,
     };
   }
-  return { check: 'expiry', status: 'pass', expected: `before ${iso(exp)}`, actual: iso(nowSeconds), message: `valid until ${iso(exp)} (for another ${duration(exp - nowSeconds)})` };
+  return {
+    check: 'expiry',
+    status: 'pass',
+    expected: `before ${iso(exp)}`,
+    actual: iso(nowSeconds),
+    message: `valid until ${iso(exp)} (for another ${duration(exp - nowSeconds)})`,
+  };
 }
 
 /** The signature: verified, refused, or (by default) not checked at all. */
@@ -460,17 +498,27 @@ export function signatureCheck(header: TokenHeader, signature: SignatureCheck | 
   if (signature === undefined) {
     if (header.alg !== BITBUCKET_TOKEN_ALGORITHM) {
       return {
-        check: 'signature', status: 'warn', expected: BITBUCKET_TOKEN_ALGORITHM, actual: header.alg ?? null,
+        check: 'signature',
+        status: 'warn',
+        expected: BITBUCKET_TOKEN_ALGORITHM,
+        actual: header.alg ?? null,
         message: `NOT verified, and the header says alg ${JSON.stringify(header.alg ?? null)}: Bitbucket signs with RS256, so AWS would refuse this token`,
       };
     }
-    return { check: 'signature', status: 'skipped', message: 'NOT verified: the claims are as the token states them; pass --verify-signature to check it against the workspace\'s keys' };
+    return {
+      check: 'signature',
+      status: 'skipped',
+      message: "NOT verified: the claims are as the token states them; pass --verify-signature to check it against the workspace's keys",
+    };
   }
   if (signature.status === 'valid') {
     return { check: 'signature', status: 'pass', expected: signature.jwks.url, message: signature.detail };
   }
   return {
-    check: 'signature', status: 'fail', expected: signature.jwks.url, actual: header.kid ?? null,
+    check: 'signature',
+    status: 'fail',
+    expected: signature.jwks.url,
+    actual: header.kid ?? null,
     message: `${signature.detail}; AWS refuses such a token`,
     awsError: 'InvalidIdentityToken: the token signature is invalid',
   };
@@ -482,10 +530,23 @@ function workspaceCheck(claims: BitbucketTokenClaims, config: ResolvedConfig): T
   if (typeof claim !== 'string') return [];
   const expected = bracedUuid(config.workspaceUuid);
   if (claim.toLowerCase() === expected) {
-    return [{ check: 'workspace', status: 'pass', expected, actual: claim, message: `workspace ${labelled(claim, new Map([[expected, config.workspace]]))} is the config's` }];
+    return [
+      {
+        check: 'workspace',
+        status: 'pass',
+        expected,
+        actual: claim,
+        message: `workspace ${labelled(claim, new Map([[expected, config.workspace]]))} is the config's`,
+      },
+    ];
   }
-  return [{
-    check: 'workspace', status: 'warn', expected, actual: claim,
-    message: `the token comes from workspace ${claim}, and the config's workspaceUuid is ${expected}`,
-  }];
+  return [
+    {
+      check: 'workspace',
+      status: 'warn',
+      expected,
+      actual: claim,
+      message: `the token comes from workspace ${claim}, and the config's workspaceUuid is ${expected}`,
+    },
+  ];
 }

@@ -36,9 +36,7 @@ export function decodeToken(text: string, source: string): DecodedToken {
   // A token pasted from an HTTP header or a file written by `echo` carries a prefix or a newline.
   const compact = text.trim().replace(/^Bearer\s+/i, '');
   if (compact === '') {
-    throw new UnusableInputError(
-      `the token from ${source} is empty; BITBUCKET_STEP_OIDC_TOKEN is only set in steps with "oidc: true"`,
-    );
+    throw new UnusableInputError(`the token from ${source} is empty; BITBUCKET_STEP_OIDC_TOKEN is only set in steps with "oidc: true"`);
   }
   if (compact.includes('$')) {
     throw new UnusableInputError(
@@ -83,9 +81,11 @@ function readClaims(payload: Record<string, unknown>, source: string): Bitbucket
       `the token from ${source} is not a Bitbucket Pipelines token: claim "${claim}" is ${describe(payload[claim])}, and it must be ${rule}`,
     );
   const { iss, aud, sub } = payload;
-  if (typeof iss !== 'string' || iss === '') throw wrong('iss', 'the issuer URL, e.g. https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc');
+  if (typeof iss !== 'string' || iss === '')
+    throw wrong('iss', 'the issuer URL, e.g. https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc');
   if (typeof sub !== 'string' || sub === '') throw wrong('sub', 'a string such as {REPOSITORY_UUID}:{STEP_UUID}');
-  const audOk = (typeof aud === 'string' && aud !== '') || (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string'));
+  const audOk =
+    (typeof aud === 'string' && aud !== '') || (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string'));
   if (!audOk) throw wrong('aud', 'a string or a list of strings, e.g. ari:cloud:bitbucket::workspace/<uuid>');
   for (const claim of ['exp', 'iat', 'nbf']) {
     const value = payload[claim];
@@ -183,7 +183,9 @@ export async function verifySignature(token: DecodedToken, jwks: JwksLocation, f
   }
   const keys = (document as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(keys)) {
-    throw new UnusableInputError(`the JWKS at ${jwks.url} must be a JSON object with a "keys" list, and it has ${keys === undefined ? 'none' : JSON.stringify(typeof keys)}`);
+    throw new UnusableInputError(
+      `the JWKS at ${jwks.url} must be a JSON object with a "keys" list, and it has ${keys === undefined ? 'none' : JSON.stringify(typeof keys)}`,
+    );
   }
   let keySet: ReturnType<typeof createLocalJWKSet>;
   try {
@@ -199,13 +201,25 @@ export async function verifySignature(token: DecodedToken, jwks: JwksLocation, f
     const code = (error as { code?: string }).code;
     switch (code) {
       case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
-        return { status: 'invalid', jwks, detail: `the signature does not match key ${kid} of ${jwks.url}: the token was altered or signed by another key` };
+        return {
+          status: 'invalid',
+          jwks,
+          detail: `the signature does not match key ${kid} of ${jwks.url}: the token was altered or signed by another key`,
+        };
       case 'ERR_JWKS_NO_MATCHING_KEY':
-        return { status: 'invalid', jwks, detail: `no key of ${jwks.url} matches the token's ${kid} and RS256: it was not signed by this issuer` };
+        return {
+          status: 'invalid',
+          jwks,
+          detail: `no key of ${jwks.url} matches the token's ${kid} and RS256: it was not signed by this issuer`,
+        };
       case 'ERR_JWKS_MULTIPLE_MATCHING_KEYS':
         return { status: 'invalid', jwks, detail: `several keys of ${jwks.url} match the token's ${kid} and none verifies it` };
       case 'ERR_JOSE_ALG_NOT_ALLOWED':
-        return { status: 'invalid', jwks, detail: `the token is signed with ${JSON.stringify(token.header.alg)}, and it must be RS256 (Bitbucket's algorithm)` };
+        return {
+          status: 'invalid',
+          jwks,
+          detail: `the token is signed with ${JSON.stringify(token.header.alg)}, and it must be RS256 (Bitbucket's algorithm)`,
+        };
       default:
         return { status: 'invalid', jwks, detail: `the signature cannot be verified with ${jwks.url}: ${(error as Error).message}` };
     }

@@ -76,7 +76,7 @@ function roleLines(role: RoleReport, nameWidth: number, tokenChecksFailed: boole
     const names = role.failures.filter((f) => !policyFailures.includes(f)).map((f) => f.check);
     lines.push(`           refused before its trust policy: ${names.join(', ')} (see the checks above)`);
     if (policyFailures.length > 0 && role.trustPolicy.issuerSubstituted) {
-      lines.push("           and its trust policy, evaluated as if the issuer matched, would also refuse it:");
+      lines.push('           and its trust policy, evaluated as if the issuer matched, would also refuse it:');
     } else if (policyFailures.length > 0) {
       lines.push('           and its trust policy would also refuse it:');
     }
@@ -94,7 +94,9 @@ export function formatReport(report: DoctorReport, source: ReportSource, exitCod
 
   const subjectParts: string[] = [];
   if (subject.kind !== 'unrecognised') {
-    subjectParts.push(`repository ${labelled(subject.repository, new Map(subject.repositoryName ? [[subject.repository, subject.repositoryName]] : []))}`);
+    subjectParts.push(
+      `repository ${labelled(subject.repository, new Map(subject.repositoryName ? [[subject.repository, subject.repositoryName]] : []))}`,
+    );
     if (subject.kind === 'deployment') {
       const env = subject.environmentName ? `${subject.environment} (${subject.environmentName})` : subject.environment;
       subjectParts.push(`deployment environment ${env}`);
@@ -105,13 +107,21 @@ export function formatReport(report: DoctorReport, source: ReportSource, exitCod
   const entries: Array<readonly [string, string | readonly string[]]> = [
     ['issuer', claims.iss],
     ['audience', typeof claims.aud === 'string' ? claims.aud : [...claims.aud]],
-    ['subject', subject.kind === 'unrecognised' ? [claims.sub, "(not Bitbucket's {REPOSITORY}:[{ENVIRONMENT}:]{STEP} format)"] : [claims.sub, subjectParts.join(', ')]],
+    [
+      'subject',
+      subject.kind === 'unrecognised'
+        ? [claims.sub, "(not Bitbucket's {REPOSITORY}:[{ENVIRONMENT}:]{STEP} format)"]
+        : [claims.sub, subjectParts.join(', ')],
+    ],
   ];
   if (typeof claims.branchName === 'string') entries.push(['branch', claims.branchName]);
   const issued = time(claims.iat);
   const expires = time(claims.exp);
   if (issued !== undefined || expires !== undefined) {
-    entries.push(['valid', `${issued === undefined ? '' : `issued ${issued}`}${issued && expires ? ', ' : ''}${expires === undefined ? '' : `expires ${expires}`}`]);
+    entries.push([
+      'valid',
+      `${issued === undefined ? '' : `issued ${issued}`}${issued && expires ? ', ' : ''}${expires === undefined ? '' : `expires ${expires}`}`,
+    ]);
   }
   lines.push(`Token from ${source.token}`, ...rows('  ', entries), '');
 

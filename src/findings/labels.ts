@@ -16,7 +16,9 @@ export function repositoryLabel(repository: Pick<FindingRepository, 'uuid' | 'na
 
 /** `environment "staging" ({uuid})`, or `environment {uuid}` when it has no name. */
 export function environmentLabel(environment: FindingEnvironment): string {
-  return environment.name === undefined ? `environment {${environment.uuid}}` : `environment ${JSON.stringify(environment.name)} ({${environment.uuid}})`;
+  return environment.name === undefined
+    ? `environment {${environment.uuid}}`
+    : `environment ${JSON.stringify(environment.name)} ({${environment.uuid}})`;
 }
 
 function named(thing: { readonly uuid: string; readonly name?: string }): string {

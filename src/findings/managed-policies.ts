@@ -33,7 +33,7 @@ export const POWER_USER_POLICY = 'PowerUserAccess';
  * step may assume must not hold them.
  */
 export const DATA_READING_POLICIES: Readonly<Record<string, string>> = {
-  ReadOnlyAccess: 'reads every S3 object, DynamoDB item, SQS message, log event and Lambda function\'s code',
+  ReadOnlyAccess: "reads every S3 object, DynamoDB item, SQS message, log event and Lambda function's code",
   // SecurityAudit is sold as metadata, but it includes rds:DownloadDBLogFilePortion (database logs),
   // lambda:GetFunctionConfiguration (environment variables, where secrets often live),
   // codebuild:BatchGetProjects (build environment variables) and cognito-idp:ListUsers (people's emails).
@@ -42,7 +42,7 @@ export const DATA_READING_POLICIES: Readonly<Record<string, string>> = {
   AmazonDynamoDBReadOnlyAccess: 'reads every DynamoDB item (dynamodb:GetItem, Query and Scan on *)',
   AmazonSSMReadOnlyAccess: 'reads every Parameter Store value, SecureString included (ssm:Get* on *)',
   CloudWatchLogsReadOnlyAccess: 'reads every log event (logs:Get* and FilterLogEvents on *)',
-  AWSLambda_ReadOnlyAccess: 'reads every Lambda function\'s code and environment variables (lambda:Get* on *)',
+  AWSLambda_ReadOnlyAccess: "reads every Lambda function's code and environment variables (lambda:Get* on *)",
   AmazonRDSReadOnlyAccess: 'reads every log event (logs:GetLogEvents on *)',
   AmazonKinesisReadOnlyAccess: 'reads every Kinesis record (kinesis:Get* on *)',
   AmazonEC2ContainerRegistryReadOnly: 'pulls every container image of the account (ecr:BatchGetImage on *)',

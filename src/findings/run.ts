@@ -35,7 +35,8 @@ function findingsOf(role: FindingRole, all: readonly FindingRole[], rules: reado
         fix: hit.fix ?? rule.fix,
         ...(reason === undefined ? {} : { suppressed: { reason } }),
       };
-    }));
+    }),
+  );
   const fix = suppressionFix(rules);
   return [
     ...findings,
@@ -45,7 +46,9 @@ function findingsOf(role: FindingRole, all: readonly FindingRole[], rules: reado
 
 /** The valid suppressions of a role (rule id to reason) and a message for each invalid one. */
 function checkSuppressions(
-  role: FindingRole, rules: readonly FindingRule[], fires: (id: string) => boolean,
+  role: FindingRole,
+  rules: readonly FindingRule[],
+  fires: (id: string) => boolean,
 ): { accepted: Map<string, string>; problems: string[] } {
   const accepted = new Map<string, string>();
   const problems: string[] = [];
@@ -58,7 +61,10 @@ function checkSuppressions(
 }
 
 function suppressionProblem(
-  suppression: FindingSuppression, rules: readonly FindingRule[], fires: (id: string) => boolean, accepted: ReadonlyMap<string, string>,
+  suppression: FindingSuppression,
+  rules: readonly FindingRule[],
+  fires: (id: string) => boolean,
+  accepted: ReadonlyMap<string, string>,
 ): string | undefined {
   const { rule: id, reason } = suppression;
   if (id === SUPPRESSION_RULE_ID) return 'is not allowed: findings about suppressions cannot be suppressed';
@@ -70,7 +76,8 @@ function suppressionProblem(
       : `names an unknown rule; did you mean ${JSON.stringify(near.id)}?`;
   }
   // The config is JSON: a missing reason arrives as undefined whatever the type says.
-  if (typeof reason !== 'string' || reason.trim() === '') return 'has an empty reason: say why the finding is accepted, e.g. "migrating off it by Q3"';
+  if (typeof reason !== 'string' || reason.trim() === '')
+    return 'has an empty reason: say why the finding is accepted, e.g. "migrating off it by Q3"';
   if (accepted.has(id)) return 'repeats an earlier suppression of the same rule on this role';
   if (!fires(id)) return `is stale: ${id} does not fire on this role; remove the suppression`;
   return undefined;

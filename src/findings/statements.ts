@@ -44,7 +44,8 @@ export function viewStatement(policy: string, index: number, s: PolicyStatement)
 /** Every inline statement of a role, in policy order. */
 export function inlineStatements(role: Pick<FindingRole, 'inlinePolicies'>): StatementView[] {
   return Object.entries(role.inlinePolicies).flatMap(([policy, document]) =>
-    document.Statement.map((statement, index) => viewStatement(policy, index, statement)));
+    document.Statement.map((statement, index) => viewStatement(policy, index, statement)),
+  );
 }
 
 /** The inline Allow statements of a role. */
@@ -97,7 +98,5 @@ export function coversIamResources(statement: StatementView): boolean {
 
 /** `on "arn:..." and "arn:..."`, or `on every resource but "arn:..."`: a statement's resources for messages. */
 export function onResources(statement: StatementView, resources: readonly string[] = statement.resources): string {
-  return statement.notResources === undefined
-    ? `on ${quoteList(resources)}`
-    : `on every resource but ${quoteList(statement.notResources)}`;
+  return statement.notResources === undefined ? `on ${quoteList(resources)}` : `on every resource but ${quoteList(statement.notResources)}`;
 }

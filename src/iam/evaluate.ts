@@ -120,7 +120,12 @@ function evaluateCondition(
   actual: string | readonly string[] | undefined,
 ): ConditionOutcome {
   const outcome = (matched: boolean, unsupported = false): ConditionOutcome => ({
-    operator, key, expected, actual, matched, ...(unsupported ? { unsupported } : {}),
+    operator,
+    key,
+    expected,
+    actual,
+    matched,
+    ...(unsupported ? { unsupported } : {}),
   });
   if (operator === 'Null') {
     const absent = actual === undefined || (typeof actual !== 'string' && actual.length === 0);

@@ -6,7 +6,15 @@
  * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
  * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
  */
-import { Conditions, isConditionOperator, LEGACY_POLICY_VERSION, PolicyDocument, POLICY_VERSION, PolicyStatement, policySize } from './policy';
+import {
+  Conditions,
+  isConditionOperator,
+  LEGACY_POLICY_VERSION,
+  PolicyDocument,
+  POLICY_VERSION,
+  PolicyStatement,
+  policySize,
+} from './policy';
 import { join, LIMITS, quote, RULES, violation } from './rules';
 
 /** Receives one problem: where it is and what is wrong (the message does not repeat the path). */
@@ -91,12 +99,18 @@ function readCondition(path: string, value: unknown, report: ReportProblem): Con
   for (const [operator, block] of Object.entries(value)) {
     const operatorPath = join(path, operator);
     if (!isConditionOperator(operator)) {
-      report(operatorPath, 'is not an IAM condition operator, e.g. "StringEquals", "StringLike", "ArnLike", "Bool", "StringEqualsIfExists", "ForAnyValue:StringEquals"');
+      report(
+        operatorPath,
+        'is not an IAM condition operator, e.g. "StringEquals", "StringLike", "ArnLike", "Bool", "StringEqualsIfExists", "ForAnyValue:StringEquals"',
+      );
       ok = false;
       continue;
     }
     if (!isObject(block) || Object.keys(block).length === 0) {
-      report(operatorPath, `${quote(block)} must be a non-empty object of condition keys to values, e.g. {"aws:RequestedRegion": "eu-west-1"}`);
+      report(
+        operatorPath,
+        `${quote(block)} must be a non-empty object of condition keys to values, e.g. {"aws:RequestedRegion": "eu-west-1"}`,
+      );
       ok = false;
       continue;
     }
@@ -134,7 +148,10 @@ function readStatement(
   const { fail, failed } = tracked(report);
   for (const key of Object.keys(value)) {
     if ((PRINCIPAL_FIELDS as readonly string[]).includes(key)) {
-      fail(join(path, key), 'has no place in a role\'s permissions policy (the role is the principal); who may assume the role comes from its repositories and environments');
+      fail(
+        join(path, key),
+        "has no place in a role's permissions policy (the role is the principal); who may assume the role comes from its repositories and environments",
+      );
     } else if (!(STATEMENT_FIELDS as readonly string[]).includes(key)) {
       fail(join(path, key), unknownField(key, STATEMENT_FIELDS));
     }
@@ -145,7 +162,8 @@ function readStatement(
   else if (Effect !== 'Allow' && Effect !== 'Deny') fail(join(path, 'Effect'), `${quote(Effect)} must be "Allow" or "Deny" (case matters)`);
 
   const actionRule = (item: string, itemPath: string) => RULES.action.test(item) || (fail(itemPath, violation(item, RULES.action)), false);
-  const resourceRule = (item: string, itemPath: string) => RULES.resource.test(item) || (fail(itemPath, violation(item, RULES.resource)), false);
+  const resourceRule = (item: string, itemPath: string) =>
+    RULES.resource.test(item) || (fail(itemPath, violation(item, RULES.resource)), false);
   const pair = (name: string, notName: string, a: unknown, notA: unknown, what: string, example: string, rule: typeof actionRule) => {
     if (a !== undefined && notA !== undefined) {
       fail(join(path, notName), `cannot be used together with ${name} in one statement: use one of them`);
@@ -202,7 +220,10 @@ export function readPolicyDocument(
   }
   const { Version, Id, Statement } = value;
   if (Version === undefined) {
-    fail(join(path, 'Version'), `is required: "${POLICY_VERSION}" (without it IAM reads the policy as ${LEGACY_POLICY_VERSION}, where policy variables do not work)`);
+    fail(
+      join(path, 'Version'),
+      `is required: "${POLICY_VERSION}" (without it IAM reads the policy as ${LEGACY_POLICY_VERSION}, where policy variables do not work)`,
+    );
   } else if (Version !== POLICY_VERSION && Version !== LEGACY_POLICY_VERSION) {
     fail(join(path, 'Version'), `${quote(Version)} must be "${POLICY_VERSION}" (or the legacy "${LEGACY_POLICY_VERSION}")`);
   }
@@ -223,14 +244,18 @@ export function readPolicyDocument(
     if (statement === undefined) continue;
     if (statement.Sid !== undefined && statement.Sid !== '') {
       const first = sids.get(statement.Sid);
-      if (first !== undefined) fail(join(item.path, 'Sid'), `${quote(statement.Sid)} is also the Sid of ${first}; Sids must be unique within a policy`);
+      if (first !== undefined)
+        fail(join(item.path, 'Sid'), `${quote(statement.Sid)} is also the Sid of ${first}; Sids must be unique within a policy`);
       else sids.set(statement.Sid, item.path);
     }
     statements.push(statement);
   }
   const withVariable = statements.flatMap(variableSites).find(hasPolicyVariable);
   if (Version === LEGACY_POLICY_VERSION && withVariable !== undefined) {
-    fail(join(path, 'Version'), `"${LEGACY_POLICY_VERSION}" reads policy variables literally (${quote(withVariable)}); they need "Version": "${POLICY_VERSION}"`);
+    fail(
+      join(path, 'Version'),
+      `"${LEGACY_POLICY_VERSION}" reads policy variables literally (${quote(withVariable)}); they need "Version": "${POLICY_VERSION}"`,
+    );
   }
   if (failed()) return undefined;
   return { Version: Version as PolicyDocument['Version'], ...(Id === undefined ? {} : { Id: Id as string }), Statement: statements };

@@ -38,17 +38,35 @@ export type BaseConditionOperator =
  * A condition operator as IAM spells it: an optional set qualifier, the operator, an optional
  * `IfExists`; or `Null`.
  */
-export type ConditionOperator =
-  | `${'' | 'ForAnyValue:' | 'ForAllValues:'}${BaseConditionOperator}${'' | 'IfExists'}`
-  | 'Null';
+export type ConditionOperator = `${'' | 'ForAnyValue:' | 'ForAllValues:'}${BaseConditionOperator}${'' | 'IfExists'}` | 'Null';
 
 /** Every operator name in `BaseConditionOperator`, for validating operators read from JSON. */
 export const BASE_CONDITION_OPERATORS: readonly BaseConditionOperator[] = [
-  'StringEquals', 'StringNotEquals', 'StringEqualsIgnoreCase', 'StringNotEqualsIgnoreCase',
-  'StringLike', 'StringNotLike', 'NumericEquals', 'NumericNotEquals', 'NumericLessThan',
-  'NumericLessThanEquals', 'NumericGreaterThan', 'NumericGreaterThanEquals', 'DateEquals',
-  'DateNotEquals', 'DateLessThan', 'DateLessThanEquals', 'DateGreaterThan', 'DateGreaterThanEquals',
-  'Bool', 'BinaryEquals', 'IpAddress', 'NotIpAddress', 'ArnEquals', 'ArnLike', 'ArnNotEquals',
+  'StringEquals',
+  'StringNotEquals',
+  'StringEqualsIgnoreCase',
+  'StringNotEqualsIgnoreCase',
+  'StringLike',
+  'StringNotLike',
+  'NumericEquals',
+  'NumericNotEquals',
+  'NumericLessThan',
+  'NumericLessThanEquals',
+  'NumericGreaterThan',
+  'NumericGreaterThanEquals',
+  'DateEquals',
+  'DateNotEquals',
+  'DateLessThan',
+  'DateLessThanEquals',
+  'DateGreaterThan',
+  'DateGreaterThanEquals',
+  'Bool',
+  'BinaryEquals',
+  'IpAddress',
+  'NotIpAddress',
+  'ArnEquals',
+  'ArnLike',
+  'ArnNotEquals',
   'ArnNotLike',
 ];
 
@@ -67,9 +85,7 @@ export type Conditions = { [Operator in ConditionOperator]?: Record<string, Cond
 
 /** Who may assume a role. */
 export type Principal =
-  | { readonly Federated: string | string[] }
-  | { readonly AWS: string | string[] }
-  | { readonly Service: string | string[] };
+  { readonly Federated: string | string[] } | { readonly AWS: string | string[] } | { readonly Service: string | string[] };
 
 /**
  * One statement of a policy document. A statement names its actions with `Action` or, to match every
@@ -100,8 +116,13 @@ export interface PolicyDocument {
 }
 
 /** Whether a statement matches `action`: listed in `Action`, or not listed in `NotAction`. */
-export function statementMatchesAction(statement: PolicyStatement, action: string, match: (pattern: string, value: string) => boolean): boolean {
-  const matchesAny = (patterns: string | string[] | undefined) => asList(patterns).some((pattern) => match(pattern.toLowerCase(), action.toLowerCase()));
+export function statementMatchesAction(
+  statement: PolicyStatement,
+  action: string,
+  match: (pattern: string, value: string) => boolean,
+): boolean {
+  const matchesAny = (patterns: string | string[] | undefined) =>
+    asList(patterns).some((pattern) => match(pattern.toLowerCase(), action.toLowerCase()));
   return statement.NotAction === undefined ? matchesAny(statement.Action) : !matchesAny(statement.NotAction);
 }
 
@@ -141,8 +162,10 @@ export interface PermissionStatementOptions {
 /** Builds a permission statement (no principal: it is attached to a role). */
 export function permissionStatement(options: PermissionStatementOptions): PolicyStatement {
   const { effect = 'Allow', actions, notActions, resources, notResources, conditions, sid } = options;
-  if ((actions === undefined) === (notActions === undefined)) throw new Error('a permission statement needs exactly one of actions and notActions');
-  if ((resources === undefined) === (notResources === undefined)) throw new Error('a permission statement needs exactly one of resources and notResources');
+  if ((actions === undefined) === (notActions === undefined))
+    throw new Error('a permission statement needs exactly one of actions and notActions');
+  if ((resources === undefined) === (notResources === undefined))
+    throw new Error('a permission statement needs exactly one of resources and notResources');
   return {
     ...(sid === undefined ? {} : { Sid: sid }),
     Effect: effect,

@@ -22,7 +22,7 @@ export function patternRule(regex: RegExp, rule: string, example: string): Value
 }
 
 /** IAM's character set for role and policy names. */
-const IAM_NAME_CHARS = "A-Z a-z 0-9 + = , . @ _ -";
+const IAM_NAME_CHARS = 'A-Z a-z 0-9 + = , . @ _ -';
 
 export const RULES = {
   accountId: patternRule(/^\d{12}$/, 'be a 12-digit AWS account ID (as a string, to keep leading zeros)', '123456789012'),
@@ -44,8 +44,16 @@ export const RULES = {
     'be at most 1000 characters of printable Latin-1 text',
     'Deploys the infra repository',
   ),
-  audience: patternRule(/^[\x21-\x7E]{1,255}$/, 'be 1-255 printable characters without spaces (IAM client ID rule)', 'ari:cloud:bitbucket::workspace/8a1f1c70-0c1e-4f7b-9c53-6f2d2a1b3c4d'),
-  thumbprint: patternRule(/^[0-9a-fA-F]{40}$/, 'be 40 hexadecimal characters (a SHA-1 certificate thumbprint)', '9e99a48a9960b14926bb7f3b02e22da2b0ab7280'),
+  audience: patternRule(
+    /^[\x21-\x7E]{1,255}$/,
+    'be 1-255 printable characters without spaces (IAM client ID rule)',
+    'ari:cloud:bitbucket::workspace/8a1f1c70-0c1e-4f7b-9c53-6f2d2a1b3c4d',
+  ),
+  thumbprint: patternRule(
+    /^[0-9a-fA-F]{40}$/,
+    'be 40 hexadecimal characters (a SHA-1 certificate thumbprint)',
+    '9e99a48a9960b14926bb7f3b02e22da2b0ab7280',
+  ),
   cidr: {
     test: (value: string) => {
       const [address, bits, extra] = value.split('/');
@@ -73,7 +81,7 @@ export const RULES = {
   ),
   keyPrefix: patternRule(
     /^(?!\/)(?!.*\/\/)[A-Za-z0-9!_.*'()\/-]{1,512}(?<!\/)$/,
-    'be an S3 key prefix: letters, digits and !_.*\'()-/, without a leading or trailing /',
+    "be an S3 key prefix: letters, digits and !_.*'()-/, without a leading or trailing /",
     'bitbucket-oidc',
   ),
   tagKey: patternRule(
@@ -82,13 +90,17 @@ export const RULES = {
     'team',
   ),
   tagValue: patternRule(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u, 'be at most 256 letters, digits, spaces or _.:/=+-@', 'platform'),
-  action: patternRule(/^(\*|[a-zA-Z0-9-]+:[a-zA-Z0-9*?]+)$/, 'be an IAM action as service:Action (wildcards * and ? allowed)', 's3:GetObject'),
+  action: patternRule(
+    /^(\*|[a-zA-Z0-9-]+:[a-zA-Z0-9*?]+)$/,
+    'be an IAM action as service:Action (wildcards * and ? allowed)',
+    's3:GetObject',
+  ),
   resource: patternRule(
     /^(\*|arn:[^:\s]+:[^:\s]*:\S*)$/,
     'be * or an ARN (arn:partition:service:region:account:resource; wildcards and policy variables allowed)',
     'arn:aws:s3:::acme-artifacts/*',
   ),
-  sid: patternRule(/^[A-Za-z0-9]*$/, 'be letters and digits only (IAM\'s rule for a Sid)', 'ReadArtifacts'),
+  sid: patternRule(/^[A-Za-z0-9]*$/, "be letters and digits only (IAM's rule for a Sid)", 'ReadArtifacts'),
 } as const;
 
 /** AWS's limits, named once. */
@@ -156,5 +168,5 @@ export type ValuesCheck = (field: string, value: string, ...rules: ValueRule[]) 
  */
 export function valuesCheck(isUnresolved: IsUnresolved): ValuesCheck {
   return (field, value, ...rules) =>
-    (isUnresolved(value) ? [] : rules.map((rule) => checkValue(field, value, rule)).filter((p): p is string => p !== undefined));
+    isUnresolved(value) ? [] : rules.map((rule) => checkValue(field, value, rule)).filter((p): p is string => p !== undefined);
 }

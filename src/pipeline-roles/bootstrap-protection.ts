@@ -6,7 +6,12 @@
  * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html (an explicit Deny wins)
  */
 import { permissionStatement, PolicyStatement } from '../iam/policy';
-import { BOUNDARY_REMOVAL_ACTIONS, MANAGED_POLICY_WRITE_ACTIONS, OIDC_PROVIDER_WRITE_ACTIONS, ROLE_PROTECTED_ACTIONS } from './pipeline-actions';
+import {
+  BOUNDARY_REMOVAL_ACTIONS,
+  MANAGED_POLICY_WRITE_ACTIONS,
+  OIDC_PROVIDER_WRITE_ACTIONS,
+  ROLE_PROTECTED_ACTIONS,
+} from './pipeline-actions';
 import { ResolvedPipelineContext } from './policy-context';
 
 /** The bootstrap resources, as ARNs. */
@@ -31,9 +36,29 @@ export function bootstrapResourcesOf({ arns }: ResolvedPipelineContext): Bootstr
 export function bootstrapProtectionStatements(resources: BootstrapResources): PolicyStatement[] {
   const { pipelineRolesArn, oidcProviderArn, boundaryArn } = resources;
   return [
-    permissionStatement({ sid: 'DenyChangesToPipelineRoles', effect: 'Deny', actions: [...ROLE_PROTECTED_ACTIONS], resources: [pipelineRolesArn] }),
-    permissionStatement({ sid: 'DenyChangesToWorkspaceOidcProvider', effect: 'Deny', actions: [...OIDC_PROVIDER_WRITE_ACTIONS], resources: [oidcProviderArn] }),
-    permissionStatement({ sid: 'DenyChangesToPermissionsBoundary', effect: 'Deny', actions: [...MANAGED_POLICY_WRITE_ACTIONS], resources: [boundaryArn] }),
-    permissionStatement({ sid: 'DenyRemovingPermissionsBoundaries', effect: 'Deny', actions: [...BOUNDARY_REMOVAL_ACTIONS], resources: ['*'] }),
+    permissionStatement({
+      sid: 'DenyChangesToPipelineRoles',
+      effect: 'Deny',
+      actions: [...ROLE_PROTECTED_ACTIONS],
+      resources: [pipelineRolesArn],
+    }),
+    permissionStatement({
+      sid: 'DenyChangesToWorkspaceOidcProvider',
+      effect: 'Deny',
+      actions: [...OIDC_PROVIDER_WRITE_ACTIONS],
+      resources: [oidcProviderArn],
+    }),
+    permissionStatement({
+      sid: 'DenyChangesToPermissionsBoundary',
+      effect: 'Deny',
+      actions: [...MANAGED_POLICY_WRITE_ACTIONS],
+      resources: [boundaryArn],
+    }),
+    permissionStatement({
+      sid: 'DenyRemovingPermissionsBoundaries',
+      effect: 'Deny',
+      actions: [...BOUNDARY_REMOVAL_ACTIONS],
+      resources: ['*'],
+    }),
   ];
 }

@@ -8,8 +8,12 @@
  */
 import { permissionStatement, PolicyDocument, policyDocument, PolicyStatement } from '../iam/policy';
 import {
-  BOUNDARY_SETTING_ACTIONS, BOUNDED_ROLE_CHANGE_ACTIONS, LONG_LIVED_CREDENTIAL_ACTIONS, MANAGED_POLICY_EDIT_ACTIONS,
-  PERMISSIONS_BOUNDARY_KEY, USER_AND_GROUP_PERMISSION_ACTIONS,
+  BOUNDARY_SETTING_ACTIONS,
+  BOUNDED_ROLE_CHANGE_ACTIONS,
+  LONG_LIVED_CREDENTIAL_ACTIONS,
+  MANAGED_POLICY_EDIT_ACTIONS,
+  PERMISSIONS_BOUNDARY_KEY,
+  USER_AND_GROUP_PERMISSION_ACTIONS,
 } from './pipeline-actions';
 import { bootstrapProtectionStatements, bootstrapResourcesOf } from './bootstrap-protection';
 import { PipelinePolicyContext, resolvePipelineContext, ResolvedPipelineContext } from './policy-context';
@@ -49,10 +53,25 @@ export function boundaryStatements(context: ResolvedPipelineContext): PolicyStat
       resources: ['*'],
       conditions: notThisBoundary,
     }),
-    permissionStatement({ sid: 'DenyEditingManagedPolicies', effect: 'Deny', actions: [...MANAGED_POLICY_EDIT_ACTIONS], resources: [arns.customerManagedPolicies] }),
+    permissionStatement({
+      sid: 'DenyEditingManagedPolicies',
+      effect: 'Deny',
+      actions: [...MANAGED_POLICY_EDIT_ACTIONS],
+      resources: [arns.customerManagedPolicies],
+    }),
     ...bootstrapProtectionStatements(bootstrapResourcesOf(context)),
-    permissionStatement({ sid: 'DenyUsersAndLongLivedCredentials', effect: 'Deny', actions: [...LONG_LIVED_CREDENTIAL_ACTIONS], resources: ['*'] }),
-    permissionStatement({ sid: 'DenyGrantsToUsersAndGroups', effect: 'Deny', actions: [...USER_AND_GROUP_PERMISSION_ACTIONS], resources: ['*'] }),
+    permissionStatement({
+      sid: 'DenyUsersAndLongLivedCredentials',
+      effect: 'Deny',
+      actions: [...LONG_LIVED_CREDENTIAL_ACTIONS],
+      resources: ['*'],
+    }),
+    permissionStatement({
+      sid: 'DenyGrantsToUsersAndGroups',
+      effect: 'Deny',
+      actions: [...USER_AND_GROUP_PERMISSION_ACTIONS],
+      resources: ['*'],
+    }),
   ];
 }
 

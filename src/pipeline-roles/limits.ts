@@ -18,8 +18,12 @@ export const POLICY_SIZE_LIMITS = {
  * stricter of the two), so the bootstrap stack may attach each one inline or as a managed policy.
  */
 export function assertPolicyFits(name: string, document: PolicyDocument, limit: number = POLICY_SIZE_LIMITS.managedPolicy): PolicyDocument {
-  const problem = policySizeProblem(name, document, limit,
-    ' (IAM\'s managed policy quota); shorten the paths, bucket, key or boundary name, e.g. managedPath "/bitbucket/"');
+  const problem = policySizeProblem(
+    name,
+    document,
+    limit,
+    ' (IAM\'s managed policy quota); shorten the paths, bucket, key or boundary name, e.g. managedPath "/bitbucket/"',
+  );
   if (problem !== undefined) throw new Error(problem);
   return document;
 }

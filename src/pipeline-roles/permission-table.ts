@@ -36,7 +36,8 @@ export function permissionRows(holder: string, document: PolicyDocument): Permis
     actions: asList(statement.Action),
     resources: asList(statement.Resource),
     conditions: Object.entries(statement.Condition ?? {}).flatMap(([operator, block]) =>
-      Object.entries(block ?? {}).map(([key, value]) => `${operator} ${key} = ${asList(value).join(' or ')}`)),
+      Object.entries(block ?? {}).map(([key, value]) => `${operator} ${key} = ${asList(value).join(' or ')}`),
+    ),
   }));
 }
 
@@ -63,14 +64,17 @@ function code(value: string): string {
  */
 export function permissionTableMarkdown(context: PipelinePolicyContext, options: { includeBoundary?: boolean } = {}): string {
   const header = ['| Role | Statement | Effect | Actions | Resources | Conditions |', '|---|---|---|---|---|---|'];
-  const rows = pipelinePermissionRows(context, options).map((row) => `| ${[
-    row.holder,
-    row.sid,
-    row.effect,
-    row.actions.map(code).join('<br>'),
-    row.resources.map(code).join('<br>'),
-    row.conditions.length === 0 ? '' : row.conditions.map(code).join('<br>'),
-  ].join(' | ')} |`);
+  const rows = pipelinePermissionRows(context, options).map(
+    (row) =>
+      `| ${[
+        row.holder,
+        row.sid,
+        row.effect,
+        row.actions.map(code).join('<br>'),
+        row.resources.map(code).join('<br>'),
+        row.conditions.length === 0 ? '' : row.conditions.map(code).join('<br>'),
+      ].join(' | ')} |`,
+  );
   return [...header, ...rows].join('\n');
 }
 
@@ -82,7 +86,9 @@ export function resourcePolicyTableMarkdown(document: PolicyDocument): string {
   const header = ['| Statement | Effect | Principal | Actions | Resources | Conditions |', '|---|---|---|---|---|---|'];
   const rows = permissionRows('', document).map((row, i) => {
     const principal = document.Statement[i].Principal ?? {};
-    const principals = Object.entries(principal as Record<string, string | string[]>).flatMap(([kind, value]) => asList(value).map((p) => `${kind}: ${p}`));
+    const principals = Object.entries(principal as Record<string, string | string[]>).flatMap(([kind, value]) =>
+      asList(value).map((p) => `${kind}: ${p}`),
+    );
     return `| ${[
       row.sid,
       row.effect,

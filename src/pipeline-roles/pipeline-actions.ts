@@ -17,17 +17,27 @@ export const PERMISSIONS_BOUNDARY_KEY = 'iam:PermissionsBoundary';
  * @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html#awsidentityandaccessmanagementiam-policy-keys
  */
 export const ROLE_ACTIONS_WITH_BOUNDARY_KEY = [
-  'iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:DeleteRolePermissionsBoundary', 'iam:AttachRolePolicy',
-  'iam:DetachRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:UpdateRole',
-  'iam:UpdateRoleDescription', 'iam:DeleteRole', 'iam:GetRole',
+  'iam:CreateRole',
+  'iam:PutRolePermissionsBoundary',
+  'iam:DeleteRolePermissionsBoundary',
+  'iam:AttachRolePolicy',
+  'iam:DetachRolePolicy',
+  'iam:PutRolePolicy',
+  'iam:DeleteRolePolicy',
+  'iam:UpdateAssumeRolePolicy',
+  'iam:UpdateRole',
+  'iam:UpdateRoleDescription',
+  'iam:DeleteRole',
+  'iam:GetRole',
 ] as const;
 
 /** The Terraform provider's reads of the workload role resource types (see `provider-api-calls.ts`). */
 export const WORKLOAD_ROLE_READ_ACTIONS: readonly string[] = providerCalls(WORKLOAD_ROLE_RESOURCE_CALLS, ['read']);
 
 /** Extra read the provider makes before deleting a role (`deleteRoleInstanceProfiles`). */
-export const WORKLOAD_ROLE_DELETE_READ_ACTIONS: readonly string[] = providerCalls([AWS_IAM_ROLE_CALLS], ['delete'])
-  .filter((action) => /^iam:(Get|List)/.test(action) && !WORKLOAD_ROLE_READ_ACTIONS.includes(action) && !(action in CALLS_NOT_GRANTED));
+export const WORKLOAD_ROLE_DELETE_READ_ACTIONS: readonly string[] = providerCalls([AWS_IAM_ROLE_CALLS], ['delete']).filter(
+  (action) => /^iam:(Get|List)/.test(action) && !WORKLOAD_ROLE_READ_ACTIONS.includes(action) && !(action in CALLS_NOT_GRANTED),
+);
 
 /** The Terraform provider's read of the workspace OIDC provider, referenced by ARN. */
 export const OIDC_PROVIDER_READ_ACTIONS = ['iam:GetOpenIDConnectProvider'] as const;
@@ -45,8 +55,14 @@ export const BOUNDARY_SETTING_ACTIONS = ['iam:CreateRole', 'iam:PutRolePermissio
  * trust any principal, in any account. What limits the damage is the boundary the role carries.
  */
 export const BOUNDED_ROLE_CHANGE_ACTIONS = [
-  'iam:UpdateAssumeRolePolicy', 'iam:UpdateRole', 'iam:UpdateRoleDescription', 'iam:PutRolePolicy',
-  'iam:DeleteRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:DeleteRole',
+  'iam:UpdateAssumeRolePolicy',
+  'iam:UpdateRole',
+  'iam:UpdateRoleDescription',
+  'iam:PutRolePolicy',
+  'iam:DeleteRolePolicy',
+  'iam:AttachRolePolicy',
+  'iam:DetachRolePolicy',
+  'iam:DeleteRole',
 ] as const;
 
 /** Role tagging: no `iam:PermissionsBoundary` key, so scoped by path only. */
@@ -62,23 +78,45 @@ export const BOUNDARY_REMOVAL_ACTIONS = ['iam:DeleteRolePermissionsBoundary', 'i
  * policy alone, never by the caller's identity policy or boundary.)
  */
 export const ROLE_PROTECTED_ACTIONS = [
-  'iam:CreateRole', 'iam:DeleteRole', 'iam:UpdateRole', 'iam:UpdateRoleDescription', 'iam:UpdateAssumeRolePolicy',
-  'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy',
-  'iam:PutRolePermissionsBoundary', 'iam:DeleteRolePermissionsBoundary', 'iam:TagRole', 'iam:UntagRole',
-  'iam:CreateServiceLinkedRole', 'iam:DeleteServiceLinkedRole', 'iam:PassRole', 'sts:AssumeRole',
+  'iam:CreateRole',
+  'iam:DeleteRole',
+  'iam:UpdateRole',
+  'iam:UpdateRoleDescription',
+  'iam:UpdateAssumeRolePolicy',
+  'iam:PutRolePolicy',
+  'iam:DeleteRolePolicy',
+  'iam:AttachRolePolicy',
+  'iam:DetachRolePolicy',
+  'iam:PutRolePermissionsBoundary',
+  'iam:DeleteRolePermissionsBoundary',
+  'iam:TagRole',
+  'iam:UntagRole',
+  'iam:CreateServiceLinkedRole',
+  'iam:DeleteServiceLinkedRole',
+  'iam:PassRole',
+  'sts:AssumeRole',
 ] as const;
 
 /** Every write to an OIDC provider. */
 export const OIDC_PROVIDER_WRITE_ACTIONS = [
-  'iam:CreateOpenIDConnectProvider', 'iam:DeleteOpenIDConnectProvider', 'iam:UpdateOpenIDConnectProviderThumbprint',
-  'iam:AddClientIDToOpenIDConnectProvider', 'iam:RemoveClientIDFromOpenIDConnectProvider',
-  'iam:TagOpenIDConnectProvider', 'iam:UntagOpenIDConnectProvider',
+  'iam:CreateOpenIDConnectProvider',
+  'iam:DeleteOpenIDConnectProvider',
+  'iam:UpdateOpenIDConnectProviderThumbprint',
+  'iam:AddClientIDToOpenIDConnectProvider',
+  'iam:RemoveClientIDFromOpenIDConnectProvider',
+  'iam:TagOpenIDConnectProvider',
+  'iam:UntagOpenIDConnectProvider',
 ] as const;
 
 /** Every write to a managed policy and its versions (CreatePolicy: re-creating it under its name). */
 export const MANAGED_POLICY_WRITE_ACTIONS = [
-  'iam:CreatePolicy', 'iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:DeletePolicyVersion', 'iam:DeletePolicy',
-  'iam:TagPolicy', 'iam:UntagPolicy',
+  'iam:CreatePolicy',
+  'iam:CreatePolicyVersion',
+  'iam:SetDefaultPolicyVersion',
+  'iam:DeletePolicyVersion',
+  'iam:DeletePolicy',
+  'iam:TagPolicy',
+  'iam:UntagPolicy',
 ] as const;
 
 /** Changes the permissions of a customer-managed policy in place (new default version). */
@@ -91,14 +129,24 @@ export const MANAGED_POLICY_EDIT_ACTIONS = ['iam:CreatePolicyVersion', 'iam:SetD
  * direct escalation. So the boundary denies them all, not only `iam:CreateUser`.
  */
 export const LONG_LIVED_CREDENTIAL_ACTIONS = [
-  'iam:CreateUser', 'iam:CreateAccessKey', 'iam:UpdateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile',
-  'iam:CreateServiceSpecificCredential', 'iam:UploadSSHPublicKey', 'iam:UploadSigningCertificate',
+  'iam:CreateUser',
+  'iam:CreateAccessKey',
+  'iam:UpdateAccessKey',
+  'iam:CreateLoginProfile',
+  'iam:UpdateLoginProfile',
+  'iam:CreateServiceSpecificCredential',
+  'iam:UploadSSHPublicKey',
+  'iam:UploadSigningCertificate',
 ] as const;
 
 /** Grants more to existing users and groups, which the boundary never caps. */
 export const USER_AND_GROUP_PERMISSION_ACTIONS = [
-  'iam:AttachUserPolicy', 'iam:PutUserPolicy', 'iam:PutUserPermissionsBoundary', 'iam:AddUserToGroup',
-  'iam:AttachGroupPolicy', 'iam:PutGroupPolicy',
+  'iam:AttachUserPolicy',
+  'iam:PutUserPolicy',
+  'iam:PutUserPermissionsBoundary',
+  'iam:AddUserToGroup',
+  'iam:AttachGroupPolicy',
+  'iam:PutGroupPolicy',
 ] as const;
 
 /** State object access for `terraform plan` (read) and `terraform apply` (read and write). */

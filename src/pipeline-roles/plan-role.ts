@@ -11,10 +11,7 @@ import { workloadReadStatements } from './workload-roles';
 /** The plan role's statements, in policy order. */
 export function planRoleStatements(context: ResolvedPipelineContext): PolicyStatement[] {
   const { arns } = context;
-  return [
-    ...workloadReadStatements(arns.workloadRoles, arns.oidcProvider),
-    ...statePolicyStatements(stateLocationOf(context), 'plan'),
-  ];
+  return [...workloadReadStatements(arns.workloadRoles, arns.oidcProvider), ...statePolicyStatements(stateLocationOf(context), 'plan')];
 }
 
 /**

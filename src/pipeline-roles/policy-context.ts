@@ -219,10 +219,12 @@ export function resolvePipelineContext(context: PipelinePolicyContext): Resolved
     ...check('state.bucket', bucket, RULES.bucket),
     ...check('state.key', key, RULE_STATE_KEY, NO_WILDCARDS),
     ...(kmsKeyArn === undefined ? [] : check('state.kmsKeyArn', kmsKeyArn, kmsKeyRule(partition))),
-    ...(createdKmsKey === undefined ? [] : [
-      ...check('state.createdKmsKey.accountId', createdKmsKey.accountId, RULES.accountId),
-      ...check('state.createdKmsKey.region', createdKmsKey.region, RULES.region),
-    ]),
+    ...(createdKmsKey === undefined
+      ? []
+      : [
+          ...check('state.createdKmsKey.accountId', createdKmsKey.accountId, RULES.accountId),
+          ...check('state.createdKmsKey.region', createdKmsKey.region, RULES.region),
+        ]),
     ...(kmsKeyArn !== undefined && createdKmsKey !== undefined
       ? ['state: kmsKeyArn and createdKmsKey must not both be set (the bucket has one default key), e.g. only kmsKeyArn']
       : []),
@@ -231,11 +233,13 @@ export function resolvePipelineContext(context: PipelinePolicyContext): Resolved
   ];
   // `role/bitbucket/*` matches `role/bitbucket/pipeline/deploy`: one path inside the other would let
   // the deploy role manage itself (or deny the workload roles along with the pipeline roles).
-  if (![managedPath, pipelineRolePath].some((p) => Token.isUnresolved(p))
-    && (managedPath.startsWith(pipelineRolePath) || pipelineRolePath.startsWith(managedPath))) {
+  if (
+    ![managedPath, pipelineRolePath].some((p) => Token.isUnresolved(p)) &&
+    (managedPath.startsWith(pipelineRolePath) || pipelineRolePath.startsWith(managedPath))
+  ) {
     problems.push(
-      `managedPath ${quote(managedPath)} and pipelineRolePath ${quote(pipelineRolePath)} must not contain one another `
-      + `(the deploy role could then change its own role), e.g. "${PIPELINE_POLICY_DEFAULTS.managedPath}" and "${PIPELINE_POLICY_DEFAULTS.pipelineRolePath}"`,
+      `managedPath ${quote(managedPath)} and pipelineRolePath ${quote(pipelineRolePath)} must not contain one another ` +
+        `(the deploy role could then change its own role), e.g. "${PIPELINE_POLICY_DEFAULTS.managedPath}" and "${PIPELINE_POLICY_DEFAULTS.pipelineRolePath}"`,
     );
   }
   if (problems.length > 0) throw new PipelinePolicyContextError(problems);
@@ -244,7 +248,9 @@ export function resolvePipelineContext(context: PipelinePolicyContext): Resolved
   const s3 = (resource: string): string => `arn:${partition}:s3:::${resource}`;
   const lockKey = `${key}${LOCK_FILE_SUFFIX}`;
   // The key's region is in its ARN (a created key is in the bucket's region, like any key S3 uses).
-  const kmsKey = kmsKeyArn ?? (createdKmsKey === undefined ? undefined : `arn:${partition}:kms:${createdKmsKey.region}:${createdKmsKey.accountId}:key/*`);
+  const kmsKey =
+    kmsKeyArn ??
+    (createdKmsKey === undefined ? undefined : `arn:${partition}:kms:${createdKmsKey.region}:${createdKmsKey.accountId}:key/*`);
   const kmsRegion = createdKmsKey?.region ?? kmsKeyArn?.split(':')[3];
   return {
     partition,

@@ -49,13 +49,26 @@ export const AWS_IAM_ROLE_CALLS: ProviderApiCalls = {
   read: ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies'],
   create: ['iam:CreateRole', 'iam:TagRole', 'iam:PutRolePolicy', 'iam:AttachRolePolicy'],
   update: [
-    'iam:UpdateAssumeRolePolicy', 'iam:UpdateRoleDescription', 'iam:UpdateRole', 'iam:PutRolePermissionsBoundary',
-    'iam:DeleteRolePermissionsBoundary', 'iam:TagRole', 'iam:UntagRole', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy',
-    'iam:AttachRolePolicy', 'iam:DetachRolePolicy',
+    'iam:UpdateAssumeRolePolicy',
+    'iam:UpdateRoleDescription',
+    'iam:UpdateRole',
+    'iam:PutRolePermissionsBoundary',
+    'iam:DeleteRolePermissionsBoundary',
+    'iam:TagRole',
+    'iam:UntagRole',
+    'iam:PutRolePolicy',
+    'iam:DeleteRolePolicy',
+    'iam:AttachRolePolicy',
+    'iam:DetachRolePolicy',
   ],
   delete: [
-    'iam:ListInstanceProfilesForRole', 'iam:RemoveRoleFromInstanceProfile', 'iam:ListAttachedRolePolicies',
-    'iam:DetachRolePolicy', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy', 'iam:DeleteRole',
+    'iam:ListInstanceProfilesForRole',
+    'iam:RemoveRoleFromInstanceProfile',
+    'iam:ListAttachedRolePolicies',
+    'iam:DetachRolePolicy',
+    'iam:ListRolePolicies',
+    'iam:DeleteRolePolicy',
+    'iam:DeleteRole',
   ],
 };
 
@@ -117,11 +130,10 @@ export const WORKLOAD_ROLE_RESOURCE_CALLS: readonly ProviderApiCalls[] = [
 /** Calls the provider can make that the pipeline roles are deliberately not given, and why. */
 export const CALLS_NOT_GRANTED: Readonly<Record<string, string>> = {
   'iam:DeleteRolePermissionsBoundary':
-    'removing a workload role\'s boundary lifts its cap; a stack that drops `permissions_boundary` fails at apply instead',
+    "removing a workload role's boundary lifts its cap; a stack that drops `permissions_boundary` fails at apply instead",
   'iam:RemoveRoleFromInstanceProfile':
     'the workload stack manages no instance profiles (its resource is the instance profile, outside the managed path)',
-  'iam:ListOpenIDConnectProviders':
-    'only needed to look the provider up by URL; its ARN is deterministic, so the stack reads it by ARN',
+  'iam:ListOpenIDConnectProviders': 'only needed to look the provider up by URL; its ARN is deterministic, so the stack reads it by ARN',
 };
 
 /** The distinct calls of some resource types for some operations, in first-seen order. */

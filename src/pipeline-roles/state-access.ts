@@ -7,7 +7,12 @@
 import { Conditions, permissionStatement, PolicyStatement } from '../iam/policy';
 import type { ResolvedPipelineContext } from './policy-context';
 import {
-  STATE_KMS_DECRYPT_ACTIONS, STATE_KMS_ENCRYPT_ACTIONS, STATE_LIST_ACTIONS, STATE_LOCK_ACTIONS, STATE_READ_ACTIONS, STATE_WRITE_ACTIONS,
+  STATE_KMS_DECRYPT_ACTIONS,
+  STATE_KMS_ENCRYPT_ACTIONS,
+  STATE_LIST_ACTIONS,
+  STATE_LOCK_ACTIONS,
+  STATE_READ_ACTIONS,
+  STATE_WRITE_ACTIONS,
 } from './pipeline-actions';
 
 /** One stack's state location, as ARNs. */
@@ -93,17 +98,17 @@ export function stateKeyStatements(state: StateLocation, kms: StateKmsKey, acces
     }),
     access === 'plan'
       ? permissionStatement({
-        sid: 'EncryptOwnStateLockWithStateKey',
-        actions: [...STATE_KMS_ENCRYPT_ACTIONS],
-        resources: [kms.keyArn],
-        conditions: stateKeyUseConditions(kms.viaService, [lockArn]),
-      })
+          sid: 'EncryptOwnStateLockWithStateKey',
+          actions: [...STATE_KMS_ENCRYPT_ACTIONS],
+          resources: [kms.keyArn],
+          conditions: stateKeyUseConditions(kms.viaService, [lockArn]),
+        })
       : permissionStatement({
-        sid: 'EncryptOwnStateAndLockWithStateKey',
-        actions: [...STATE_KMS_ENCRYPT_ACTIONS],
-        resources: [kms.keyArn],
-        conditions: stateKeyUseConditions(kms.viaService, [objectArn, lockArn]),
-      }),
+          sid: 'EncryptOwnStateAndLockWithStateKey',
+          actions: [...STATE_KMS_ENCRYPT_ACTIONS],
+          resources: [kms.keyArn],
+          conditions: stateKeyUseConditions(kms.viaService, [objectArn, lockArn]),
+        }),
   ];
 }
 

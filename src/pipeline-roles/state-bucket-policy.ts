@@ -23,9 +23,7 @@
  */
 import { Conditions, policyDocument, PolicyDocument, policySizeProblem, Principal, PolicyStatement } from '../iam/policy';
 import { NO_WILDCARDS, RULES, ValueRule } from '../iam/rules';
-import {
-  STATE_KMS_ACTIONS, STATE_LIST_ACTIONS, STATE_LOCK_ACTIONS, STATE_READ_ACTIONS,
-} from './pipeline-actions';
+import { STATE_KMS_ACTIONS, STATE_LIST_ACTIONS, STATE_LOCK_ACTIONS, STATE_READ_ACTIONS } from './pipeline-actions';
 import { checkResolved, LOCK_FILE_SUFFIX, PipelinePolicyContextError, s3ViaService } from './policy-context';
 import { stateKeyUseConditions } from './state-access';
 
@@ -161,9 +159,19 @@ export function pipelineStateAccessStatements(partition: string, bucket: string,
       resources: [`arn:${partition}:s3:::${bucket}`],
       conditions: { ...bothRoles, StringEquals: { 's3:prefix': stateKey } },
     }),
-    resourceStatement({ sid: `PipelineRolesOf${accountId}ReadTheirState`, principal, actions: STATE_READ_ACTIONS, resources: [object], conditions: bothRoles }),
     resourceStatement({
-      sid: `PipelineRolesOf${accountId}LockTheirState`, principal, actions: STATE_LOCK_ACTIONS, resources: [`${object}${LOCK_FILE_SUFFIX}`], conditions: bothRoles,
+      sid: `PipelineRolesOf${accountId}ReadTheirState`,
+      principal,
+      actions: STATE_READ_ACTIONS,
+      resources: [object],
+      conditions: bothRoles,
+    }),
+    resourceStatement({
+      sid: `PipelineRolesOf${accountId}LockTheirState`,
+      principal,
+      actions: STATE_LOCK_ACTIONS,
+      resources: [`${object}${LOCK_FILE_SUFFIX}`],
+      conditions: bothRoles,
     }),
     resourceStatement({
       sid: `DeployRoleOf${accountId}WritesItsState`,
@@ -181,11 +189,15 @@ export function pipelineStateAccessStatements(partition: string, bucket: string,
  */
 export function stateBucketPolicy(input: StateBucketPolicyInput): PolicyDocument {
   const { partition, bucket, accounts, workloadPaths } = checkInput(input);
-  return fits('the state bucket policy', RESOURCE_POLICY_SIZE_LIMITS.bucketPolicy, policyDocument(
-    denyInsecureTransportStatement(partition, bucket),
-    ...(workloadPaths.length === 0 ? [] : [denyWorkloadRolesStatement(partition, bucket, workloadPaths)]),
-    ...accounts.flatMap((account) => pipelineStateAccessStatements(partition, bucket, account)),
-  ));
+  return fits(
+    'the state bucket policy',
+    RESOURCE_POLICY_SIZE_LIMITS.bucketPolicy,
+    policyDocument(
+      denyInsecureTransportStatement(partition, bucket),
+      ...(workloadPaths.length === 0 ? [] : [denyWorkloadRolesStatement(partition, bucket, workloadPaths)]),
+      ...accounts.flatMap((account) => pipelineStateAccessStatements(partition, bucket, account)),
+    ),
+  );
 }
 
 /**
@@ -202,30 +214,32 @@ export function stateBucketPolicy(input: StateBucketPolicyInput): PolicyDocument
 export function stateKeyPolicy(input: StateKeyPolicyInput): PolicyDocument {
   const { partition, bucket, accounts, workloadPaths, stateAccountId, region } = checkInput(input) as StateKeyPolicyInput;
   const viaService = s3ViaService(partition, region);
-  return fits('the state key policy', RESOURCE_POLICY_SIZE_LIMITS.keyPolicy, policyDocument(
-    resourceStatement({
-      sid: 'EnableStateAccountIamPolicies',
-      principal: accountPrincipal(partition, stateAccountId),
-      actions: ALL_KMS_ACTIONS,
-      resources: ['*'],
-    }),
-    ...(workloadPaths.length === 0
-      ? []
-      : [denyWorkloadRoles(partition, workloadPaths, ALL_KMS_ACTIONS, ['*'])]),
-    ...accounts.map((account) => {
-      const object = `arn:${partition}:s3:::${bucket}/${account.stateKey}`;
-      return resourceStatement({
-        sid: `PipelineRolesOf${account.accountId}UseKeyForTheirState`,
-        principal: accountPrincipal(partition, account.accountId),
-        actions: STATE_KMS_ACTIONS,
+  return fits(
+    'the state key policy',
+    RESOURCE_POLICY_SIZE_LIMITS.keyPolicy,
+    policyDocument(
+      resourceStatement({
+        sid: 'EnableStateAccountIamPolicies',
+        principal: accountPrincipal(partition, stateAccountId),
+        actions: ALL_KMS_ACTIONS,
         resources: ['*'],
-        conditions: {
-          ArnEquals: { 'aws:PrincipalArn': [account.planRoleArn, account.deployRoleArn] },
-          ...stateKeyUseConditions(viaService, [object, `${object}${LOCK_FILE_SUFFIX}`]),
-        },
-      });
-    }),
-  ));
+      }),
+      ...(workloadPaths.length === 0 ? [] : [denyWorkloadRoles(partition, workloadPaths, ALL_KMS_ACTIONS, ['*'])]),
+      ...accounts.map((account) => {
+        const object = `arn:${partition}:s3:::${bucket}/${account.stateKey}`;
+        return resourceStatement({
+          sid: `PipelineRolesOf${account.accountId}UseKeyForTheirState`,
+          principal: accountPrincipal(partition, account.accountId),
+          actions: STATE_KMS_ACTIONS,
+          resources: ['*'],
+          conditions: {
+            ArnEquals: { 'aws:PrincipalArn': [account.planRoleArn, account.deployRoleArn] },
+            ...stateKeyUseConditions(viaService, [object, `${object}${LOCK_FILE_SUFFIX}`]),
+          },
+        });
+      }),
+    ),
+  );
 }
 
 const STATE_KEY: ValueRule = { ...NO_WILDCARDS, example: 'bitbucket-oidc/staging/workload.tfstate' };
@@ -257,8 +271,12 @@ function checkInput<T extends StateBucketPolicyInput>(input: T): T {
 }
 
 function fits(name: string, limit: number, document: PolicyDocument): PolicyDocument {
-  const problem = policySizeProblem(name, document, limit,
-    `: it grants ${document.Statement.length} statements; keep the state of fewer accounts in one bucket, e.g. one bucket per group of accounts`);
+  const problem = policySizeProblem(
+    name,
+    document,
+    limit,
+    `: it grants ${document.Statement.length} statements; keep the state of fewer accounts in one bucket, e.g. one bucket per group of accounts`,
+  );
   if (problem !== undefined) throw new PipelinePolicyContextError([problem]);
   return document;
 }

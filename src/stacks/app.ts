@@ -14,6 +14,9 @@ export interface BuildAppOptions {
 /** Every account's `BootstrapStack` and `WorkloadStack`, in an App ready to synth. */
 export function buildApp(config: ResolvedConfig, options: BuildAppOptions = {}): { app: App; stacks: AccountStack[] } {
   const app = new App({ ...(options.outdir === undefined ? {} : { outdir: options.outdir }), skipValidation: false });
-  const stacks = config.accounts.flatMap((account) => [new BootstrapStack(app, { config, account }), new WorkloadStack(app, { config, account })]);
+  const stacks = config.accounts.flatMap((account) => [
+    new BootstrapStack(app, { config, account }),
+    new WorkloadStack(app, { config, account }),
+  ]);
   return { app, stacks };
 }

@@ -47,7 +47,9 @@ export interface S3StateProps {
 export function configureS3State(stack: TerraformStack, props: S3StateProps): S3Backend {
   const { bucket, region, key, encryption = { type: 'SSE-S3' } } = props;
   const backend = new S3Backend(stack, {
-    bucket, region, key,
+    bucket,
+    region,
+    key,
     encrypt: encryption.type !== 'bucket-default',
     ...(encryption.type === 'SSE-KMS' ? { kmsKeyId: encryption.kmsKeyArn } : {}),
   });

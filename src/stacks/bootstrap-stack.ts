@@ -31,7 +31,10 @@ export class BootstrapStack extends AccountStack {
     this.provider = account.reuseProvider
       ? BitbucketOidcProvider.fromArn(this, 'oidc-provider', { ...workspace, arn: account.providerArn })
       : new BitbucketOidcProvider(this, 'oidc-provider', {
-          ...workspace, thumbprints: config.thumbprints, accountId: account.accountId, partition: account.partition,
+          ...workspace,
+          thumbprints: config.thumbprints,
+          accountId: account.accountId,
+          partition: account.partition,
         });
 
     const { boundary } = account;
@@ -40,7 +43,15 @@ export class BootstrapStack extends AccountStack {
         name: boundary.name,
         path: boundary.path,
         description: `Permissions boundary of the roles under ${account.workloadPath}: what they may ever do, and no IAM escalation`,
-        policy: renderPolicy(accountBoundaryPolicy({ ...(config.pipeline === undefined ? {} : { pipeline: config.pipeline }), account, bootstrap: account, workspace: config.workspace, state: config.state })),
+        policy: renderPolicy(
+          accountBoundaryPolicy({
+            ...(config.pipeline === undefined ? {} : { pipeline: config.pipeline }),
+            account,
+            bootstrap: account,
+            workspace: config.workspace,
+            state: config.state,
+          }),
+        ),
       });
     }
 
@@ -53,9 +64,12 @@ export class BootstrapStack extends AccountStack {
       this.stateBucket = new StateBucket(this, 'state-bucket', {
         bucket: state.bucket,
         region: state.region,
-        encryption: encryption.type === 'SSE-S3'
-          ? encryption
-          : encryption.key === 'existing' ? { type: 'SSE-KMS', kmsKeyArn: encryption.kmsKeyArn } : { type: 'SSE-KMS', keyPolicy: keyPolicy! },
+        encryption:
+          encryption.type === 'SSE-S3'
+            ? encryption
+            : encryption.key === 'existing'
+              ? { type: 'SSE-KMS', kmsKeyArn: encryption.kmsKeyArn }
+              : { type: 'SSE-KMS', keyPolicy: keyPolicy! },
         noncurrentVersionExpirationDays: state.noncurrentVersionExpirationDays,
         policy: bucketPolicy,
       });

@@ -5,7 +5,12 @@ import { IBitbucketOidcProvider } from '../constructs/provider';
 import { BitbucketPipelinesRole } from '../constructs/role';
 
 /** Declares `role` in `scope`, trusting `provider`. */
-export function declareRole(scope: Construct, config: ResolvedConfig, provider: IBitbucketOidcProvider, role: ResolvedRole): BitbucketPipelinesRole {
+export function declareRole(
+  scope: Construct,
+  config: ResolvedConfig,
+  provider: IBitbucketOidcProvider,
+  role: ResolvedRole,
+): BitbucketPipelinesRole {
   return new BitbucketPipelinesRole(scope, `role-${role.name}`, {
     provider,
     trust: {

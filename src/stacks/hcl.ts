@@ -50,8 +50,9 @@ export function repairHcl(hcl: string, stack: Record<string, unknown>): string {
       ? `${indent}${name} = ${JSON.stringify(value)}`
       : line;
   });
-  const fixedReferences = fixedAttributes.replace(/depends_on = \[([^\]]*)\]/g, (_block, body: string) =>
-    `depends_on = [${body.replace(/"([A-Za-z_][A-Za-z0-9_-]*\.[A-Za-z_][A-Za-z0-9_-]*)"/g, '$1')}]`,
+  const fixedReferences = fixedAttributes.replace(
+    /depends_on = \[([^\]]*)\]/g,
+    (_block, body: string) => `depends_on = [${body.replace(/"([A-Za-z_][A-Za-z0-9_-]*\.[A-Za-z_][A-Za-z0-9_-]*)"/g, '$1')}]`,
   );
   // Longest first, so that no shorter string is replaced inside a longer one's rendering.
   const literals = [...stringsOf(stack, new Set())].filter((text) => !hasLiveTemplate(text)).sort((a, b) => b.length - a.length);
@@ -59,7 +60,14 @@ export function repairHcl(hcl: string, stack: Record<string, unknown>): string {
   for (const text of literals) {
     const garbled = cdktfRendering(text);
     const fixed = hclString(text);
-    if (garbled !== fixed) repaired = repaired.split(`= ${garbled}`).join(`= ${fixed}`).split(`${garbled},`).join(`${fixed},`).split(`${garbled}\n]`).join(`${fixed}\n]`);
+    if (garbled !== fixed)
+      repaired = repaired
+        .split(`= ${garbled}`)
+        .join(`= ${fixed}`)
+        .split(`${garbled},`)
+        .join(`${fixed},`)
+        .split(`${garbled}\n]`)
+        .join(`${fixed}\n]`);
   }
   return repaired;
 }

@@ -113,7 +113,11 @@ function hclPin(text: string): string | undefined {
  * `registry.terraform.io/hashicorp/aws` at exactly the version every stack pins, with the
  * `constraints` Terraform would record for them, and with checksums.
  */
-export function lockMismatch(providers: readonly LockedProvider[], pins: readonly StackPin[], lockName = LOCK_FILE_IN_PROJECT): string | undefined {
+export function lockMismatch(
+  providers: readonly LockedProvider[],
+  pins: readonly StackPin[],
+  lockName = LOCK_FILE_IN_PROJECT,
+): string | undefined {
   const pinned = [...new Set(pins.map((p) => p.version).filter((v): v is string => v !== undefined))];
   if (pinned.length === 0) return undefined;
   const upgrade = `Generate a lock file for ${pinned.join(', ')} (docs/providers.md) and replace ${lockName}.`;

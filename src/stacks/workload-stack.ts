@@ -19,7 +19,10 @@ export class WorkloadStack extends AccountStack {
     super(scope, 'workload', props);
     const { config, account } = props;
     const provider = BitbucketOidcProvider.fromArn(this, 'oidc-provider', {
-      workspace: config.workspace, workspaceUuid: config.workspaceUuid, extraAudiences: config.extraAudiences, arn: account.providerArn,
+      workspace: config.workspace,
+      workspaceUuid: config.workspaceUuid,
+      extraAudiences: config.extraAudiences,
+      arn: account.providerArn,
     });
     this.roles = account.roles.map((role) => declareRole(this, config, provider, role));
     new TerraformOutput(this, 'role_arns', {

@@ -12,13 +12,19 @@ import * as path from 'path';
 
 /** An artifact glob as a regular expression on `/`-separated paths relative to the clone. */
 export function artifactPattern(pattern: string): RegExp {
-  const segments = pattern.replace(/^\.\//, '').split('/').filter((s) => s !== '');
+  const segments = pattern
+    .replace(/^\.\//, '')
+    .split('/')
+    .filter((s) => s !== '');
   let source = '';
   segments.forEach((segment, index) => {
     const last = index === segments.length - 1;
     if (segment === '**') source += last ? '.+' : '(?:[^/]+/)*';
     else {
-      source += segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+      source += segment
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]');
       if (!last) source += '/';
     }
   });

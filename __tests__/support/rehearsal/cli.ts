@@ -40,7 +40,12 @@ interface Subject {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean' }, 'fit-pipeline': { type: 'boolean' }, documented: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      quick: { type: 'boolean' },
+      'fit-pipeline': { type: 'boolean' },
+      documented: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help === true) {
     console.log(USAGE);
@@ -49,7 +54,8 @@ async function main(): Promise<number> {
   const root = process.cwd();
   const testStep: TestStepMode = values.quick === true ? 'quick' : 'exact';
   const pipeline = readFileSync(path.join(root, PIPELINE_FILE), 'utf8');
-  const subjects: Subject[] = values.documented === true ? documentedSubjects(root, pipeline) : [userSubject(root, pipeline, values['fit-pipeline'] === true)];
+  const subjects: Subject[] =
+    values.documented === true ? documentedSubjects(root, pipeline) : [userSubject(root, pipeline, values['fit-pipeline'] === true)];
   for (const subject of subjects) {
     const code = await rehearse(root, subject, testStep);
     if (code !== 0) return code;
@@ -71,7 +77,10 @@ function documentedSubjects(root: string, pipeline: string): Subject[] {
     const configFile = `config/documented-${i + 1}.json`;
     const config = validateConfig(document, configFile, root).config;
     console.log(`rehearse: ${DOCUMENTED_CONFIGS_PAGE} "${heading}" as ${configFile}`);
-    const files = { [configFile]: `${JSON.stringify(document, null, 2)}\n`, [PIPELINE_FILE]: withDeploymentStepsFor(pipeline, config, configFile) };
+    const files = {
+      [configFile]: `${JSON.stringify(document, null, 2)}\n`,
+      [PIPELINE_FILE]: withDeploymentStepsFor(pipeline, config, configFile),
+    };
     return { configFile, files };
   });
 }
@@ -92,7 +101,8 @@ async function rehearse(root: string, subject: Subject, testStep: TestStepMode):
       const run = await rehearsal.pipeline(trigger);
       for (const result of run.results) {
         // The test step's jest summary, so a reader sees what its npm test ran.
-        for (const line of result.log.match(/^(Test Suites|Tests):.*$/gm) ?? []) console.log(`rehearse:   step "${result.step.name}": ${line}`);
+        for (const line of result.log.match(/^(Test Suites|Tests):.*$/gm) ?? [])
+          console.log(`rehearse:   step "${result.step.name}": ${line}`);
       }
       const failed = run.results.find((r) => !r.passed);
       if (failed !== undefined) return report(failed);
@@ -100,7 +110,9 @@ async function rehearse(root: string, subject: Subject, testStep: TestStepMode):
     const seconds = ((Date.now() - started) / 1000).toFixed(0);
     const { stsLog, s3Log, providerCalls } = rehearsal.aws;
     const kms = s3Log.filter((entry) => entry.actions.some((action) => action.startsWith('kms:'))).length;
-    console.log(`rehearse: ${stsLog.length} STS answers, ${s3Log.length} S3 requests decided (${kms} with a KMS key), ${providerCalls.length} provider calls`);
+    console.log(
+      `rehearse: ${stsLog.length} STS answers, ${s3Log.length} S3 requests decided (${kms} with a KMS key), ${providerCalls.length} provider calls`,
+    );
     console.log(`rehearse: every step passed for ${subject.configFile} in ${seconds} s`);
     return 0;
   } catch (error) {
@@ -117,7 +129,10 @@ function report(failed: StepResult): number {
   return 1;
 }
 
-main().then((code) => process.exit(code), (error) => {
-  console.error(`error: a bug in the rehearsal: ${(error as Error).stack ?? error}`);
-  process.exit(3);
-});
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(`error: a bug in the rehearsal: ${(error as Error).stack ?? error}`);
+    process.exit(3);
+  },
+);

@@ -22,8 +22,10 @@ export async function node24BinDir(): Promise<string> {
     const { stdout } = await run(npx, args, { env, timeout: 300_000 });
     execPath = stdout.trim();
   } catch (error) {
-    throw new Error(`Node.js ${MAJOR} is needed to run the pipeline's steps (its image is node:${MAJOR}), and this is Node.js ` +
-      `${process.versions.node}; \`npx --package node@${MAJOR}\` could not provide it: ${(error as Error).message.split('\n')[0]}`);
+    throw new Error(
+      `Node.js ${MAJOR} is needed to run the pipeline's steps (its image is node:${MAJOR}), and this is Node.js ` +
+        `${process.versions.node}; \`npx --package node@${MAJOR}\` could not provide it: ${(error as Error).message.split('\n')[0]}`,
+    );
   }
   const { stdout: version } = await run(execPath, ['--version']);
   if (!version.startsWith(`v${MAJOR}.`)) throw new Error(`${execPath} is Node.js ${version.trim()}, not ${MAJOR}`);

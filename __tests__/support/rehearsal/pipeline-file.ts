@@ -33,8 +33,7 @@ export interface StepDefinition {
 
 /** A pipeline's item: one step, or a parallel group. */
 export type PipelineItem =
-  | { readonly kind: 'step'; readonly step: StepDefinition }
-  | { readonly kind: 'parallel'; readonly steps: readonly StepDefinition[] };
+  { readonly kind: 'step'; readonly step: StepDefinition } | { readonly kind: 'parallel'; readonly steps: readonly StepDefinition[] };
 
 /** A cache: the folder kept between pipelines and, for a keyed cache, the files whose contents key it. */
 export interface CacheDefinition {

@@ -105,8 +105,17 @@ const shellQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
  * step's container would reach it on Bitbucket's network. Nothing else of this process's environment is.
  */
 const MACHINE_NETWORK = [
-  'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy',
-  'npm_config_registry', 'npm_config_cafile',
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'NO_PROXY',
+  'no_proxy',
+  'npm_config_registry',
+  'npm_config_cafile',
 ];
 
 /** The MACHINE_NETWORK variables this process has. */
@@ -143,7 +152,9 @@ export class Rehearsal {
     try {
       const config = readConfigUnderRehearsal(options, path.join(work, 'config-under-rehearsal'));
       if (config.pipeline === undefined) {
-        throw new Error(`${options.configFile} has no "pipeline" section, so no account has a plan or deploy role and the pipeline's OIDC steps cannot run: add it (docs/configuration.md, "The pipeline roles")`);
+        throw new Error(
+          `${options.configFile} has no "pipeline" section, so no account has a plan or deploy role and the pipeline's OIDC steps cannot run: add it (docs/configuration.md, "The pipeline roles")`,
+        );
       }
       const pipelineText = options.files?.[PIPELINE_FILE] ?? readFileSync(path.join(options.root, PIPELINE_FILE), 'utf8');
       const pipelineFile = readPipelineFile(pipelineText);
@@ -151,13 +162,18 @@ export class Rehearsal {
       // The registry: the stub provider in a filesystem mirror, and a lock file for it.
       const stub = installStubProvider(path.join(work, 'registry'), stackTypes(config, path.join(work, 'types')));
       const cliConfigFile = path.join(work, 'registry', 'mirror.tfrc');
-      writeFileSync(cliConfigFile, `provider_installation {\n  filesystem_mirror {\n    path    = ${JSON.stringify(stub.pluginDir)}\n    include = ["${stub.address}"]\n  }\n}\n`);
+      writeFileSync(
+        cliConfigFile,
+        `provider_installation {\n  filesystem_mirror {\n    path    = ${JSON.stringify(stub.pluginDir)}\n    include = ["${stub.address}"]\n  }\n}\n`,
+      );
       const stubHash = stubChecksum(
         await lockFileForStub(stub.pluginDir, stub.version, path.join(work, 'registry', 'lock'), terraformEnv(path.join(work, 'registry'))),
       );
 
       const snapshot = snapshotWorkingTree(options.root, path.join(work, 'git'), [MAIN_BRANCH, FEATURE_BRANCH], options.files);
-      out(`rehearsing commit ${snapshot.commit.slice(0, 12)}: the working tree${snapshot.uncommitted ? ' (uncommitted changes included)' : ''}`);
+      out(
+        `rehearsing commit ${snapshot.commit.slice(0, 12)}: the working tree${snapshot.uncommitted ? ' (uncommitted changes included)' : ''}`,
+      );
 
       mkdirSync(path.join(work, 's3'));
       const aws = await startLocalAws({ directory: path.join(work, 's3') });
@@ -167,8 +183,16 @@ export class Rehearsal {
       aws.world.registerIssuerKeys(issuer.url, issuer.jwks as { keys: object[] });
       for (const account of config.accounts.filter((a) => a.reuseProvider)) {
         // The provider the account already has (existingProviderArn), listing the workspace's audiences.
-        aws.world.oidcProviders.set(account.providerArn, { arn: account.providerArn, url: issuer.url, clientIds: [...config.audiences], thumbprints: [], tags: {} });
-        out(`account ${account.name} reuses its provider: the local AWS has it, with the client IDs ${config.audiences.join(', ')} (check yours: aws iam get-open-id-connect-provider)`);
+        aws.world.oidcProviders.set(account.providerArn, {
+          arn: account.providerArn,
+          url: issuer.url,
+          clientIds: [...config.audiences],
+          thumbprints: [],
+          tags: {},
+        });
+        out(
+          `account ${account.name} reuses its provider: the local AWS has it, with the client IDs ${config.audiences.join(', ')} (check yours: aws iam get-open-id-connect-provider)`,
+        );
       }
 
       const installer = readFileSync(path.join(options.root, 'scripts', 'install-terraform.sh'), 'utf8');
@@ -179,10 +203,26 @@ export class Rehearsal {
       const releases = await startTerraformReleases({ binary, version, directory: path.join(work, 'releases') });
       stops.push(() => releases.stop());
       const nodeBinDir = await node24BinDir();
-      out(`local AWS: STS ${aws.stsEndpoint}, S3 ${aws.s3Endpoint}; Terraform ${version} served from ${releases.url} (the machine's ${binary}); Node.js 24 from ${nodeBinDir}`);
+      out(
+        `local AWS: STS ${aws.stsEndpoint}, S3 ${aws.s3Endpoint}; Terraform ${version} served from ${releases.url} (the machine's ${binary}); Node.js 24 from ${nodeBinDir}`,
+      );
       const network = Object.keys(machineNetwork());
       if (network.length > 0) out(`this machine's network settings, passed to every step: ${network.join(', ')}`);
-      return new Rehearsal(options, work, config, pipelineFile, snapshot, aws, issuer, releases, stub, stubHash, admins, nodeBinDir, cliConfigFile);
+      return new Rehearsal(
+        options,
+        work,
+        config,
+        pipelineFile,
+        snapshot,
+        aws,
+        issuer,
+        releases,
+        stub,
+        stubHash,
+        admins,
+        nodeBinDir,
+        cliConfigFile,
+      );
     } catch (error) {
       for (const stop of stops.reverse()) await stop().catch(() => undefined);
       rmSync(work, { recursive: true, force: true });
@@ -237,10 +277,14 @@ export class Rehearsal {
     const laptop = path.join(this.work, 'administrator');
     const home = path.join(this.work, 'administrator-home');
     mkdirSync(path.join(home, '.aws'), { recursive: true });
-    const credentials = Object.entries(this.admins)
-      .map(([name, keys]) => `[${this.adminProfile({ name })}]\naws_access_key_id = ${keys.accessKeyId}\naws_secret_access_key = ${keys.secretAccessKey}\n`);
+    const credentials = Object.entries(this.admins).map(
+      ([name, keys]) =>
+        `[${this.adminProfile({ name })}]\naws_access_key_id = ${keys.accessKeyId}\naws_secret_access_key = ${keys.secretAccessKey}\n`,
+    );
     writeFileSync(path.join(home, '.aws', 'credentials'), credentials.join('\n'));
-    execFileSync('git', ['clone', '--quiet', '--branch', MAIN_BRANCH, this.snapshot.repository, laptop], { env: { PATH: '/usr/bin:/bin', HOME: home } });
+    execFileSync('git', ['clone', '--quiet', '--branch', MAIN_BRANCH, this.snapshot.repository, laptop], {
+      env: { PATH: '/usr/bin:/bin', HOME: home },
+    });
     // The administrator installed the project's dependencies already.
     symlinkSync(path.join(this.options.root, 'node_modules'), path.join(laptop, 'node_modules'));
     const env: NodeJS.ProcessEnv = {
@@ -260,13 +304,24 @@ export class Rehearsal {
     if (state.account === undefined) {
       // A bucket managed elsewhere: created by hand before the bootstrap stacks (docs/pipeline.md, "A bucket managed elsewhere").
       const owner = this.config.accounts[0];
-      await this.aws.s3.createBucket({ name: state.bucket, accountId: owner.accountId, region: state.region, encryption: { algorithm: 'AES256' }, versioning: true, publicAccessBlocked: true });
-      this.out(`administrator: creates the state bucket ${state.bucket} in account ${owner.name} (${owner.accountId}) by hand: no account of the configuration manages it`);
+      await this.aws.s3.createBucket({
+        name: state.bucket,
+        accountId: owner.accountId,
+        region: state.region,
+        encryption: { algorithm: 'AES256' },
+        versioning: true,
+        publicAccessBlocked: true,
+      });
+      this.out(
+        `administrator: creates the state bucket ${state.bucket} in account ${owner.name} (${owner.accountId}) by hand: no account of the configuration manages it`,
+      );
     }
     for (const command of ['npm run --silent synth', ...this.firstDeployCommands()]) {
       const result = await shell(command, laptop, env, 300);
       ran.push(result);
-      this.out(`administrator: ${command} -> ${result.code === 0 ? 'ok' : `FAILED (exit ${result.code})`} in ${result.seconds.toFixed(1)} s`);
+      this.out(
+        `administrator: ${command} -> ${result.code === 0 ? 'ok' : `FAILED (exit ${result.code})`} in ${result.seconds.toFixed(1)} s`,
+      );
       if (result.code !== 0) throw new Error(`the first deploy failed at \`${command}\` (exit ${result.code}):\n${tail(result.output)}`);
       if (ran.length === 1) trustStubInLocks(laptop, this.stubHash);
     }
@@ -282,7 +337,8 @@ export class Rehearsal {
     const { state } = this.config;
     const stateAccount = state.account === undefined ? undefined : this.account(state.account.name);
     const backendProfile = this.adminProfile(stateAccount ?? this.config.accounts[0]);
-    const commands = stateAccount === undefined ? [] : [`AWS_PROFILE=${backendProfile} scripts/bootstrap-state.sh ${stateAccount.name} ${pathStyle}`];
+    const commands =
+      stateAccount === undefined ? [] : [`AWS_PROFILE=${backendProfile} scripts/bootstrap-state.sh ${stateAccount.name} ${pathStyle}`];
     for (const account of this.config.accounts.filter((a) => a !== stateAccount)) {
       const dir = `cdktf.out/stacks/${stackName(account, 'bootstrap')}`;
       commands.push(`terraform -chdir=${dir} init -backend-config=profile=${backendProfile} ${pathStyle}`);
@@ -301,7 +357,9 @@ export class Rehearsal {
   /** The runner's options for one pipeline run. */
   private runnerOptions(buildNumber: number, overrides: StepOverrides = {}): RunnerOptions {
     const pipeline = this.config.pipeline!;
-    const environments = Object.fromEntries(this.config.accounts.flatMap((a) => (a.deploymentEnvironment === undefined ? [] : [[a.name, a.deploymentEnvironment.uuid]])));
+    const environments = Object.fromEntries(
+      this.config.accounts.flatMap((a) => (a.deploymentEnvironment === undefined ? [] : [[a.name, a.deploymentEnvironment.uuid]])),
+    );
     const [workspace, slug] = (pipeline.repository.name ?? `${this.config.workspace}/infra`).split('/');
     const caches = path.join(this.work, 'caches');
     mkdirSync(caches, { recursive: true });
@@ -334,7 +392,8 @@ export class Rehearsal {
       onOutput: (line) => this.out(`${line}; ${this.rolesAssumedSinceLastStep()}`),
       onArtifacts: (artifacts) => {
         const locks = trustStubInLocks(artifacts.directory, this.stubHash);
-        if (locks > 0) this.out(`the stub provider's checksum added to the lock files of ${locks} synthesized stacks (the registry's stand-in)`);
+        if (locks > 0)
+          this.out(`the stub provider's checksum added to the lock files of ${locks} synthesized stacks (the registry's stand-in)`);
       },
       stepTimeoutSeconds: this.options.stepTimeoutSeconds ?? 900,
       buildNumber,
@@ -342,7 +401,11 @@ export class Rehearsal {
   }
 
   /** BITBUCKET_STEP_OIDC_TOKEN for a step with `oidc: true`, as Bitbucket issues it (or a scenario's). */
-  private async stepToken(step: StepDefinition, bitbucket: Readonly<Record<string, string>>, overrides: StepOverrides): Promise<Record<string, string>> {
+  private async stepToken(
+    step: StepDefinition,
+    bitbucket: Readonly<Record<string, string>>,
+    overrides: StepOverrides,
+  ): Promise<Record<string, string>> {
     if (!step.oidc) return {};
     if (overrides.token !== undefined) return { BITBUCKET_STEP_OIDC_TOKEN: overrides.token(bitbucket) };
     return { BITBUCKET_STEP_OIDC_TOKEN: this.tokenFor(bitbucket) };
@@ -352,7 +415,10 @@ export class Rehearsal {
    * The token Bitbucket issues to a step with these BITBUCKET_* variables; `environmentUuid` replaces
    * its deployment environment (`null`: a normal step's token, without one).
    */
-  tokenFor(bitbucket: Readonly<Record<string, string>>, environmentUuid: string | null = bitbucket.BITBUCKET_DEPLOYMENT_ENVIRONMENT_UUID ?? null): string {
+  tokenFor(
+    bitbucket: Readonly<Record<string, string>>,
+    environmentUuid: string | null = bitbucket.BITBUCKET_DEPLOYMENT_ENVIRONMENT_UUID ?? null,
+  ): string {
     return this.issuer.tokenFor({
       repositoryUuid: bitbucket.BITBUCKET_REPO_UUID,
       stepUuid: bitbucket.BITBUCKET_STEP_UUID,
@@ -366,11 +432,17 @@ export class Rehearsal {
   private rewriteLine(line: string): { line: string; note?: string } {
     if (this.options.testStep === 'exact') return { line };
     if (line.trim() === 'npm ci') {
-      return { line: `ln -s ${shellQuote(path.join(this.options.root, 'node_modules'))} node_modules`, note: 'quick mode: node_modules linked from the checkout instead of npm ci' };
+      return {
+        line: `ln -s ${shellQuote(path.join(this.options.root, 'node_modules'))} node_modules`,
+        note: 'quick mode: node_modules linked from the checkout instead of npm ci',
+      };
     }
     if (line.trim() === 'npm test') {
       const cache = shellQuote(path.join(this.work, 'jest-cache'));
-      return { line: `npx jest --ci --cacheDirectory ${cache} __tests__/user-config.test.ts`, note: 'quick mode: only the suite that checks your configuration; npm run rehearse runs the whole npm test' };
+      return {
+        line: `npx jest --ci --cacheDirectory ${cache} __tests__/user-config.test.ts`,
+        note: 'quick mode: only the suite that checks your configuration; npm run rehearse runs the whole npm test',
+      };
     }
     return { line };
   }
@@ -378,7 +450,8 @@ export class Rehearsal {
   /** Runs the pipeline a trigger starts, up to (not including) the first step `until` names. */
   async pipeline(trigger: PipelineTrigger, options: { until?: (step: StepDefinition) => boolean } = {}): Promise<PipelineRun> {
     const { name, items } = pipelineFor(this.pipelineFile, trigger);
-    const stop = options.until === undefined ? -1 : items.findIndex((item) => (item.kind === 'step' ? [item.step] : item.steps).some(options.until!));
+    const stop =
+      options.until === undefined ? -1 : items.findIndex((item) => (item.kind === 'step' ? [item.step] : item.steps).some(options.until!));
     const buildNumber = ++this.buildNumber;
     this.out(`pipeline #${buildNumber}: ${name}`);
     const results = await runPipeline(stop < 0 ? items : items.slice(0, stop), trigger, this.runnerOptions(buildNumber));
@@ -390,7 +463,9 @@ export class Rehearsal {
    * the artifacts of the run's passed steps before it.
    */
   async step(run: PipelineRun, step: StepDefinition, overrides: StepOverrides = {}): Promise<StepResult> {
-    const before: ArtifactSet[] = run.results.filter((r) => r.passed && r.step.where !== step.where && r.artifacts !== undefined).map((r) => r.artifacts!);
+    const before: ArtifactSet[] = run.results
+      .filter((r) => r.passed && r.step.where !== step.where && r.artifacts !== undefined)
+      .map((r) => r.artifacts!);
     const definition = overrides.script === undefined ? step : { ...step, script: overrides.script };
     const result = await runStep(definition, run.trigger, before, this.runnerOptions(run.buildNumber, overrides));
     return result;
@@ -413,7 +488,12 @@ export class Rehearsal {
   }
 
   /** The state of a stack, as the bucket holds it (undefined when absent). */
-  async state(account: string, kind: 'bootstrap' | 'workload'): Promise<{ serial: number; resources: { type: string; name: string; instances: { attributes: Record<string, unknown> }[] }[] } | undefined> {
+  async state(
+    account: string,
+    kind: 'bootstrap' | 'workload',
+  ): Promise<
+    { serial: number; resources: { type: string; name: string; instances: { attributes: Record<string, unknown> }[] }[] } | undefined
+  > {
     const key = `${this.config.state.keyPrefix}/${account}/${kind}.tfstate`;
     const text = await this.aws.s3.emulator.read(this.config.state.bucket, key);
     return text === undefined ? undefined : JSON.parse(text);
@@ -480,11 +560,19 @@ export function trustStubInLocks(dir: string, hash: string): number {
 function shell(command: string, cwd: string, env: NodeJS.ProcessEnv, timeoutSeconds: number): Promise<AdminCommand> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutSeconds * 1000, killSignal: 'SIGKILL' });
+    const child = spawn('bash', ['-c', command], {
+      cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: timeoutSeconds * 1000,
+      killSignal: 'SIGKILL',
+    });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.on('close', (code) => resolve({ command, code, output: Buffer.concat(chunks).toString('utf8'), seconds: (Date.now() - started) / 1000 }));
+    child.on('close', (code) =>
+      resolve({ command, code, output: Buffer.concat(chunks).toString('utf8'), seconds: (Date.now() - started) / 1000 }),
+    );
   });
 }
 

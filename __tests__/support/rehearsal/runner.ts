@@ -115,7 +115,10 @@ export async function runStep(
   const started = Date.now();
   const stepUuid = braced(randomUUID());
   mkdirSync(path.join(options.workRoot, 'steps'), { recursive: true });
-  const slug = step.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 40);
+  const slug = step.name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 40);
   const stepDir = mkdtempSync(path.join(options.workRoot, 'steps', `${slug}-`));
   const [cloneDir, home, bin, tmp] = ['build', 'home', 'bin', 'tmp'].map((name) => path.join(stepDir, name));
   const store = new ArtifactStore(path.join(options.workRoot, 'artifacts'));
@@ -154,8 +157,17 @@ export async function runStep(
   const result = passed ? 'passed' : outcome.timedOut ? `timed out after ${limit} s` : `failed (exit code ${outcome.exitCode})`;
   const manual = step.trigger === 'manual' ? ' (manual step, run as if started by hand)' : '';
   options.onOutput?.(`step "${step.name}" ${result} in ${seconds.toFixed(1)} s${manual}`);
-  return { step, passed, exitCode: outcome.exitCode, timedOut: outcome.timedOut, seconds, log: outcome.log, stepUuid, cloneDir,
-    ...(artifacts === undefined ? {} : { artifacts }) };
+  return {
+    step,
+    passed,
+    exitCode: outcome.exitCode,
+    timedOut: outcome.timedOut,
+    seconds,
+    log: outcome.log,
+    stepUuid,
+    cloneDir,
+    ...(artifacts === undefined ? {} : { artifacts }),
+  };
 }
 
 /** The BITBUCKET_* variables of a step, as Bitbucket sets them. */
@@ -226,9 +238,9 @@ function runScript(
     };
     const timer = Number.isFinite(options.timeoutSeconds)
       ? setTimeout(() => {
-        timedOut = true;
-        killGroup();
-      }, options.timeoutSeconds * 1000)
+          timedOut = true;
+          killGroup();
+        }, options.timeoutSeconds * 1000)
       : undefined;
     child.on('error', (error) => {
       clearTimeout(timer);

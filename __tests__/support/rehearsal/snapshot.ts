@@ -24,12 +24,19 @@ export interface Snapshot {
 }
 
 const GIT_IDENTITY = {
-  GIT_AUTHOR_NAME: 'rehearsal', GIT_AUTHOR_EMAIL: 'rehearsal@localhost', GIT_COMMITTER_NAME: 'rehearsal', GIT_COMMITTER_EMAIL: 'rehearsal@localhost',
+  GIT_AUTHOR_NAME: 'rehearsal',
+  GIT_AUTHOR_EMAIL: 'rehearsal@localhost',
+  GIT_COMMITTER_NAME: 'rehearsal',
+  GIT_COMMITTER_EMAIL: 'rehearsal@localhost',
 };
 
 function git(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, input?: string): string {
   return execFileSync('git', [...args], {
-    cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...GIT_IDENTITY, ...env }, encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'],
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...GIT_IDENTITY, ...env },
+    encoding: 'utf8',
+    input,
+    stdio: ['pipe', 'pipe', 'pipe'],
   }).trim();
 }
 
@@ -37,7 +44,12 @@ function git(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, 
  * Commits the working tree of `root` (plus `replacements`: path -> content) onto `branches` of a new
  * bare repository at `<dir>/repository.git`.
  */
-export function snapshotWorkingTree(root: string, dir: string, branches: readonly string[], replacements: Readonly<Record<string, string>> = {}): Snapshot {
+export function snapshotWorkingTree(
+  root: string,
+  dir: string,
+  branches: readonly string[],
+  replacements: Readonly<Record<string, string>> = {},
+): Snapshot {
   const top = git(root, ['rev-parse', '--show-toplevel']);
   const gitDir = git(root, ['rev-parse', '--absolute-git-dir']);
   mkdirSync(dir, { recursive: true });

@@ -70,16 +70,22 @@ function statementHit(statement: StatementView): string | undefined {
   if (!limited && coversIamResources(statement)) {
     const escalating = statement.actions.filter((pattern) => IAM_ESCALATION_ACTIONS.some((action) => actionMatches(pattern, action)));
     if (escalating.length > 0) {
-      return `allows ${quoteList(escalating)} ${resources} without an iam:PermissionsBoundary or iam:PolicyARN condition: ` +
-        'it can attach AdministratorAccess to itself or to a role it passes';
+      return (
+        `allows ${quoteList(escalating)} ${resources} without an iam:PermissionsBoundary or iam:PolicyARN condition: ` +
+        'it can attach AdministratorAccess to itself or to a role it passes'
+      );
     }
   }
   if (statement.notActions !== undefined && coversEveryResource(statement)) {
     const left = leftIamWrites(statement.notActions);
     if (left.length > 0) {
-      const shown = left.length > 3
-        ? `${left.slice(0, 3).map((a) => JSON.stringify(a)).join(', ')} and ${left.length - 3} more IAM writes`
-        : quoteList(left);
+      const shown =
+        left.length > 3
+          ? `${left
+              .slice(0, 3)
+              .map((a) => JSON.stringify(a))
+              .join(', ')} and ${left.length - 3} more IAM writes`
+          : quoteList(left);
       return `allows every action except ${quoteList(statement.notActions)} ${resources}, which leaves ${shown} allowed`;
     }
   }

@@ -15,6 +15,11 @@ export const AllRepositories: FindingRule = {
     'their deployment environments for a role that writes.',
   check(role: FindingRole): RuleHit[] {
     if (!role.allowAllRepositories) return [];
-    return [{ message: 'allowAllRepositories is true: every step of every repository of the workspace may assume the role, pull requests included' }];
+    return [
+      {
+        message:
+          'allowAllRepositories is true: every step of every repository of the workspace may assume the role, pull requests included',
+      },
+    ];
   },
 };

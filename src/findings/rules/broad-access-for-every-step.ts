@@ -4,7 +4,11 @@
 import { classifyAction } from '../action-classes';
 import { quoteList } from '../labels';
 import {
-  ADMIN_POLICIES, awsManagedPolicyName, DATA_READING_POLICIES, METADATA_ONLY_POLICIES, POWER_USER_POLICY,
+  ADMIN_POLICIES,
+  awsManagedPolicyName,
+  DATA_READING_POLICIES,
+  METADATA_ONLY_POLICIES,
+  POWER_USER_POLICY,
 } from '../managed-policies';
 import { allowStatements, isBroadResource, onResources, StatementView, statementLabel } from '../statements';
 import { everyStepScope } from '../trust';
@@ -22,7 +26,7 @@ export const BroadAccessForEveryStep: FindingRule = {
   summary: 'A role that every step of a repository may assume (pull requests included) can write, or read data broadly.',
   why:
     'The trust admits {REPOSITORY}:*: every branch and every pull-request pipeline. Whoever can push a branch writes ' +
-    'that step\'s script and so controls its token; nothing in IAM can tell a pull request from main. Writes let a ' +
+    "that step's script and so controls its token; nothing in IAM can tell a pull request from main. Writes let a " +
     'branch change the account; data reads let it copy objects, items, secrets and logs out.',
   fix:
     'Move writes and data reads to a role trusted only by a deployment environment ("environments": ["{ENVIRONMENT_UUID}"]), ' +
@@ -63,8 +67,9 @@ function writeActions(statement: StatementView): string | undefined {
     return `allows every action except ${quoteList(statement.notActions)}, writes included`;
   }
   const lockOnly = statement.resources.length > 0 && statement.resources.every((r) => r.endsWith('.tflock'));
-  const writes = statement.actions.filter((action) =>
-    classifyAction(action) === 'write' && !(lockOnly && TERRAFORM_LOCK_WRITES.includes(action.toLowerCase())));
+  const writes = statement.actions.filter(
+    (action) => classifyAction(action) === 'write' && !(lockOnly && TERRAFORM_LOCK_WRITES.includes(action.toLowerCase())),
+  );
   return writes.length === 0 ? undefined : `allows write actions ${quoteList(writes)} ${onResources(statement)}`;
 }
 

@@ -9,7 +9,14 @@ import { EnvironmentInTwoAccounts } from './environment-in-two-accounts';
 import { SourceIpMatchesEverything } from './source-ip-matches-everything';
 import { SourceIpNeedsOptIn } from './source-ip-needs-opt-in';
 
-export { AdminEquivalent, AllRepositories, BroadAccessForEveryStep, EnvironmentInTwoAccounts, SourceIpMatchesEverything, SourceIpNeedsOptIn };
+export {
+  AdminEquivalent,
+  AllRepositories,
+  BroadAccessForEveryStep,
+  EnvironmentInTwoAccounts,
+  SourceIpMatchesEverything,
+  SourceIpNeedsOptIn,
+};
 
 /** Every rule `runFindings` runs by default, in report order. */
 export const FINDING_RULES: readonly FindingRule[] = [

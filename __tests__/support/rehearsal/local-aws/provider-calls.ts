@@ -46,7 +46,11 @@ export interface CallContext {
 
 /** A failed API call, named as the SDK names it: `operation error IAM: CreateRole`. */
 export class ApiCallError extends Error {
-  constructor(readonly service: string, readonly operation: string, readonly error: AwsError) {
+  constructor(
+    readonly service: string,
+    readonly operation: string,
+    readonly error: AwsError,
+  ) {
     super(`operation error ${service}: ${operation}, ${error.code}: ${error.message}`);
     this.name = 'ApiCallError';
   }
@@ -727,11 +731,11 @@ const awsS3BucketPolicy = bucketConfiguration({
 /** `kms_master_key_id` may be a key ID, a key ARN or an alias: S3 keeps what it was given; the world resolves it to the key's ARN. */
 function kmsKeyArnOf(c: CallContext, keyId: string): string {
   if (keyId.startsWith('arn:')) {
-    return keyId.includes(':alias/') ? c.world.kmsAliases.get(keyId)?.targetKeyArn ?? keyId : keyId;
+    return keyId.includes(':alias/') ? (c.world.kmsAliases.get(keyId)?.targetKeyArn ?? keyId) : keyId;
   }
   const prefix = `arn:${c.world.partition}:kms:${c.region}:${c.accountId}:`;
   return keyId.startsWith('alias/')
-    ? c.world.kmsAliases.get(`${prefix}${keyId}`)?.targetKeyArn ?? `${prefix}${keyId}`
+    ? (c.world.kmsAliases.get(`${prefix}${keyId}`)?.targetKeyArn ?? `${prefix}${keyId}`)
     : `${prefix}key/${keyId}`;
 }
 

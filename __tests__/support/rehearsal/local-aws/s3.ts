@@ -75,7 +75,12 @@ interface Operation {
 
 /** An error as S3 answers it. */
 class S3Error extends Error {
-  constructor(readonly code: string, message: string, readonly statusCode: number, readonly extra: Record<string, string> = {}) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly statusCode: number,
+    readonly extra: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
@@ -235,8 +240,8 @@ function kmsKeyFor(world: AwsWorld, bucket: BucketRecord, request: S3Request): K
     keyId !== ''
       ? keyId
       : requested.startsWith('aws:kms') || bucket.encryption?.algorithm === 'aws:kms'
-      ? bucket.encryption?.kmsKeyArn
-      : undefined;
+        ? bucket.encryption?.kmsKeyArn
+        : undefined;
   // The AWS managed key aws/s3 (aws:kms without a key of the bucket's) is not modelled: no KMS decision.
   if (wanted === undefined) return 'none';
   return [...world.kmsKeys.values()].find((key) => key.arn === wanted || key.keyId === wanted);
@@ -283,8 +288,8 @@ export async function startLocalS3(world: AwsWorld, directory: string): Promise<
             )
           : new S3Error(
               'BucketAlreadyExists',
-              'The requested bucket name is not available. The bucket namespace is shared by all users of the system. '
-                + 'Please select a different name and try again.',
+              'The requested bucket name is not available. The bucket namespace is shared by all users of the system. ' +
+                'Please select a different name and try again.',
               409,
               { BucketName: bucket.name },
             );
@@ -309,8 +314,8 @@ export async function startLocalS3(world: AwsWorld, directory: string): Promise<
           operation.kms === 'kms:GenerateDataKey'
             ? kmsKeyFor(world, bucket, request)
             : objectKeys.has(objectPath)
-            ? [...world.kmsKeys.values()].find((key) => key.arn === objectKeys.get(objectPath)) ?? 'none'
-            : 'none';
+              ? ([...world.kmsKeys.values()].find((key) => key.arn === objectKeys.get(objectPath)) ?? 'none')
+              : 'none';
         if (kmsKey === undefined) {
           const keyId = request.header('x-amz-server-side-encryption-aws-kms-key-id') || (bucket.encryption?.kmsKeyArn ?? '');
           throw new S3Error('KMS.NotFoundException', `Key '${keyId}' does not exist`, 400);

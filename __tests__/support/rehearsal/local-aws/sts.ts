@@ -81,7 +81,12 @@ export interface StsAnswer {
 
 /** An error as STS answers it. */
 class StsError extends Error {
-  constructor(readonly code: string, message: string, readonly statusCode: number, readonly type: 'Sender' | 'Receiver' = 'Sender') {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly statusCode: number,
+    readonly type: 'Sender' | 'Receiver' = 'Sender',
+  ) {
     super(message);
   }
 }
@@ -307,8 +312,8 @@ function errorAnswer(action: string, error: unknown, requestId: string, attempt:
     error instanceof StsError
       ? error
       : typeof (error as { code?: unknown }).code === 'string' && typeof (error as { statusCode?: unknown }).statusCode === 'number'
-      ? new StsError((error as { code: string }).code, (error as Error).message, (error as { statusCode: number }).statusCode)
-      : undefined;
+        ? new StsError((error as { code: string }).code, (error as Error).message, (error as { statusCode: number }).statusCode)
+        : undefined;
   if (known === undefined) throw error; // a bug of the rehearsal, not an AWS answer: let the server report it
   return {
     statusCode: known.statusCode,

@@ -21,7 +21,11 @@ import { decide } from '../../simulate-permissions';
 
 /** An AWS error as the service answers it. */
 export class AwsError extends Error {
-  constructor(readonly code: string, message: string, readonly statusCode: number) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly statusCode: number,
+  ) {
     super(message);
     this.name = 'AwsError';
   }
