@@ -20,6 +20,20 @@ jest.setTimeout(240_000);
 
 const CONFIG = 'config/example.json';
 
+/** The example with one more account that the committed pipeline has no deployment step for. */
+const WITH_SANDBOX = 'config/with-sandbox.json';
+function withSandbox(): string {
+  const config = JSON.parse(readFileSync(path.join(ROOT, CONFIG), 'utf8'));
+  config.accounts.push({
+    name: 'sandbox',
+    accountId: '777788889999',
+    region: 'eu-west-1',
+    roles: [],
+    deploymentEnvironment: { uuid: '{6f0e2b1a-9c8d-4e7f-a6b5-c4d3e2f1a0b9}', name: 'Sandbox' },
+  });
+  return JSON.stringify(config, null, 2);
+}
+
 /** A step's outcome for an assertion message: its name, result and the end of its log. */
 const outcome = (result: StepResult) => ({ step: result.step.name, passed: result.passed, log: tail(result.log, 25) });
 
@@ -33,7 +47,9 @@ describeWithTerraform(
     const lines: string[] = [];
 
     beforeAll(async () => {
-      rehearsal = await Rehearsal.start({ root: ROOT, configFile: CONFIG, testStep: 'quick', out: (line) => lines.push(line) });
+      // The commit also holds a second configuration, for the scenario whose repository variable names it.
+      const files = { [WITH_SANDBOX]: withSandbox() };
+      rehearsal = await Rehearsal.start({ root: ROOT, configFile: CONFIG, files, testStep: 'quick', out: (line) => lines.push(line) });
       firstDeploy = await rehearsal.firstDeploy();
       pullRequest = await rehearsal.pipeline(PULL_REQUEST);
       main = await rehearsal.pipeline(PUSH_TO_MAIN, { until: (step) => step.deployment !== undefined });
@@ -206,39 +222,44 @@ describeWithTerraform(
       );
       expect(await rehearsal.state('staging', 'workload')).toEqual(before);
     });
-  },
-);
 
-describeWithTerraform(
-  () => 'the pipeline rehearsal of a configuration with an account that has no deployment step',
-  () => {
-    it('fails the test step with the pipeline-fit message, before any plan', async () => {
-      const config = JSON.parse(readFileSync(path.join(ROOT, CONFIG), 'utf8'));
-      config.accounts.push({
-        name: 'sandbox',
-        accountId: '777788889999',
-        region: 'eu-west-1',
-        roles: [],
-        deploymentEnvironment: { uuid: '{6f0e2b1a-9c8d-4e7f-a6b5-c4d3e2f1a0b9}', name: 'Sandbox' },
-      });
-      const configFile = 'config/with-sandbox.json';
-      const lines: string[] = [];
-      const rehearsal = await Rehearsal.start({
-        root: ROOT,
-        configFile,
-        files: { [configFile]: JSON.stringify(config, null, 2) },
-        testStep: 'quick',
-        out: (l) => lines.push(l),
-      });
-      try {
-        const run = await rehearsal.pipeline(PULL_REQUEST);
+    it('fails the test step with the pipeline-fit message when the configuration gains an account without a deployment step', async () => {
+      const test = await rehearsal.step(pullRequest, pullRequest.results[0].step, { variables: { BITBUCKET_OIDC_CONFIG: WITH_SANDBOX } });
 
-        expect(run.results.map((r) => r.passed)).toEqual([false]);
-        expect(run.results[0].log).toContain('gives every account of config/with-sandbox.json a deployment step');
-        expect(run.results[0].log).toMatch(/sandbox/);
-      } finally {
-        await rehearsal.stop();
-      }
+      expect(test.passed).toBe(false);
+      expect(test.log).toContain(`gives every account of ${WITH_SANDBOX} a deployment step`);
+      expect(test.log).toMatch(/sandbox/);
+    });
+
+    it("refuses to bootstrap the state account again, leaving the bucket's state as it was", async () => {
+      const stateAccount = rehearsal.config.state.account!.name;
+      const before = await rehearsal.state(stateAccount, 'bootstrap');
+      const again = await rehearsal.administrator(rehearsal.firstDeployCommands()[0]);
+
+      expect(again.code).toBe(1);
+      expect(again.output).toContain(`the bucket already holds the state of ${stackName({ name: stateAccount }, 'bootstrap')}`);
+      expect(await rehearsal.state(stateAccount, 'bootstrap')).toEqual(before);
+    });
+
+    it('refuses to bootstrap when the bucket cannot be read (an unknown access key), since it may hold the state', async () => {
+      const stateAccount = rehearsal.config.state.account!.name;
+      const unknownKey = { AWS_PROFILE: '', AWS_ACCESS_KEY_ID: 'AKIAUNKNOWNUNKNOWN00', AWS_SECRET_ACCESS_KEY: 'unknown' };
+      const refused = await rehearsal.administrator(
+        `scripts/bootstrap-state.sh ${stateAccount} -backend-config=use_path_style=true`,
+        unknownKey,
+      );
+
+      expect(refused.code).toBe(1);
+      expect(refused.output).toContain('failed for another reason than a missing bucket');
+      expect(refused.output).toContain('InvalidClientTokenId');
+    });
+
+    it('refuses to bootstrap-state an account whose bootstrap stack does not create the bucket, before running Terraform', async () => {
+      const other = accounts().find((a) => a.name !== rehearsal.config.state.account!.name)!;
+      const refused = await rehearsal.administrator(`scripts/bootstrap-state.sh ${other.name}`);
+
+      expect(refused.code).toBe(2);
+      expect(refused.output).toContain(`${stackName(other, 'bootstrap')} does not create the state bucket`);
     });
   },
 );

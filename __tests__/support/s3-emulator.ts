@@ -20,9 +20,6 @@
 import { randomUUID } from 'crypto';
 import { Readable } from 'stream';
 
-/** The access key and secret s3rver accepts (its built-in account). */
-export const EMULATOR_CREDENTIALS = { accessKey: 'S3RVER', secretKey: 'S3RVER' } as const;
-
 /** The parts of s3rver's filesystem store the tests read. */
 interface S3rverStore {
   getBucket(bucket: string): Promise<unknown>;
@@ -207,23 +204,4 @@ export async function startS3Emulator(directory: string, options: S3EmulatorOpti
     },
     stop: () => server.close(),
   };
-}
-
-/**
- * The S3 backend settings that point Terraform at the emulator, as a `-backend-config` file: the
- * endpoint, path-style addressing, the emulator's keys, and no call to STS, IAM or the instance
- * metadata service (none exists here).
- */
-export function emulatorBackendConfig(endpoint: string): string {
-  return [
-    `endpoints = { s3 = "${endpoint}" }`,
-    'use_path_style = true',
-    `access_key = "${EMULATOR_CREDENTIALS.accessKey}"`,
-    `secret_key = "${EMULATOR_CREDENTIALS.secretKey}"`,
-    'skip_credentials_validation = true',
-    'skip_requesting_account_id = true',
-    'skip_metadata_api_check = true',
-    'skip_region_validation = true',
-    '',
-  ].join('\n');
 }

@@ -273,6 +273,15 @@ export class Rehearsal {
    * `scripts/bootstrap-state.sh`, then every other account's bootstrap stack. Returns the commands
    * as run; throws with the failing command's output.
    */
+  /** The administrator's checkout and environment, once the first deploy set them up. */
+  private administratorAt?: { readonly laptop: string; readonly env: NodeJS.ProcessEnv };
+
+  /** Runs a command as the administrator, in the checkout of the first deploy (e.g. the bootstrap again). */
+  async administrator(command: string, env: NodeJS.ProcessEnv = {}): Promise<AdminCommand> {
+    if (this.administratorAt === undefined) throw new Error('run firstDeploy() first: the administrator has no checkout yet');
+    return shell(command, this.administratorAt.laptop, { ...this.administratorAt.env, ...env }, 300);
+  }
+
   async firstDeploy(): Promise<AdminCommand[]> {
     const laptop = path.join(this.work, 'administrator');
     const home = path.join(this.work, 'administrator-home');
@@ -299,6 +308,7 @@ export class Rehearsal {
       TF_CLI_ARGS_apply: '-auto-approve', // the administrator confirms
       ...this.standIns(),
     };
+    this.administratorAt = { laptop, env };
     const ran: AdminCommand[] = [];
     const { state } = this.config;
     if (state.account === undefined) {
