@@ -734,7 +734,7 @@ describe('policy shape and limits', () => {
   });
 
   it('never imports the test-only engine from the policy builders', () => {
-    const folder = path.resolve(__dirname, '../src/iam/pipeline-policies');
+    const folder = path.resolve(__dirname, '../src/pipeline-roles');
     for (const file of readdirSync(folder)) {
       expect(readFileSync(path.join(folder, file), 'utf8')).not.toContain('@cloud-copilot');
     }
