@@ -35,7 +35,8 @@ describe('the configuration reference', () => {
 
   it("marks required fields, shows defaults, and states a rule in the validator's words", () => {
     const row = (field: string) => configReferenceRows().find((r) => r.field === field);
-    expect(row('workspaceUuid')).toMatchObject({ type: 'string', default: 'required' });
+    expect(row('workspace')).toMatchObject({ type: 'string', default: 'required' });
+    expect(row('workspaceUuid')?.rule).toContain('lock file');
     expect(row('accounts[].roles[].maxSessionDurationSeconds')).toMatchObject({ type: 'integer', default: '`3600`' });
     expect(row('accounts[].roles[].maxSessionDurationSeconds')?.rule).toContain('3600-43200');
     expect(row('accounts[].roles[].name')?.rule).toContain('Must be 1-64 characters of');

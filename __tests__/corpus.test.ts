@@ -39,7 +39,9 @@ const BAD: readonly BadCase[] = [
   { file: 'missing-state-bucket', paths: ['state.bucket'], says: 'is required' },
   { file: 'missing-account-id', paths: ['accounts[0].accountId'], says: 'is required' },
   { file: 'missing-role-name', paths: ['accounts[0].roles[0].name'], says: 'is required' },
-  { file: 'missing-repository-name-and-uuid', paths: ['accounts[0].roles[0].repositories[0].uuid'], says: 'is required' },
+  { file: 'missing-repository-name-and-uuid', paths: ['accounts[0].roles[0].repositories[0]'], says: 'needs the repository\'s "name"' },
+  // Names without the lock file that resolves them (there is none beside the corpus).
+  { file: 'names-without-lock', paths: ['workspaceUuid', 'accounts[0].roles[0].repositories[0].name'], says: 'npm run resolve' },
   // Wrong types.
   { file: 'account-id-as-number', paths: ['accounts[0].accountId'], says: 'must be a string' },
   { file: 'roles-as-object', paths: ['accounts[0].roles'], says: 'must be a list' },

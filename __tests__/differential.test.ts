@@ -28,6 +28,7 @@ import {
 } from './support/expected-decision';
 import { generateConfig, prng, randomUuid } from './support/generate-config';
 import { adaptPolicy, simulateAssumeRole, TRUSTED_ISSUER_ALIAS } from './support/iam-simulate-adapter';
+import { exampleConfig } from './support/synth';
 import { synthesizedRoles } from './support/synthesized-roles';
 import { decideThreeWays } from './support/three-way';
 
@@ -210,7 +211,7 @@ const account = (name: string, accountId: string, roles: Json[], extra: Json = {
 });
 
 const CONFIGS: [string, Json][] = [
-  ['the bundled example', JSON.parse(readFileSync(path.join(ROOT, 'config', 'example.json'), 'utf8'))],
+  ['the bundled example', exampleConfig()],
   ['a repository-wide role', handwritten([account('prod', '123456789012', [{ name: 'repo-wide', repositories: [{ uuid: REPO[0] }] }])])],
   [
     'an environment-scoped role',

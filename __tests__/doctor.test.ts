@@ -4,7 +4,7 @@
  * 127.0.0.1, and one end-to-end run of the bundled command.
  */
 import { spawnSync } from 'child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { hermeticEnv } from './support/hermetic-env';
@@ -23,6 +23,7 @@ import {
   sign,
   TestKey,
 } from './support/doctor';
+import { exampleConfig } from './support/synth';
 
 const ISSUER = 'https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc';
 const braced = (uuid: string): string => `{${uuid}}`;
@@ -63,7 +64,7 @@ function roleOf(json: JsonReport, name: string): RoleReport {
 
 /** The example config with one change, written to a file. */
 function exampleWith(change: (config: any) => void): string {
-  const config = JSON.parse(readFileSync(EXAMPLE_CONFIG_FILE, 'utf8'));
+  const config = exampleConfig();
   change(config);
   return file(JSON.stringify(config), `config-${++files}.json`);
 }

@@ -12,7 +12,7 @@ const SRC = path.join(__dirname, '..', 'src');
 /**
  * Bottom up. `iam` is IAM itself; `bitbucket` the protocol and trust policy built from IAM's types;
  * `pipeline-roles` and `findings` are policies and rules over both; `config` reads the user's file
- * into them; `constructs` and `stacks` are the CDKTF side; `ci` and `doctor` read a resolved
+ * into them; `resolve` asks Bitbucket for its names' UUIDs (the lock file); `constructs` and `stacks` are the CDKTF side; `ci` and `doctor` read a resolved
  * config; `cli` is every command's entry. `index.ts` (the public API) sits on top.
  */
 const LAYERS = [
@@ -21,6 +21,7 @@ const LAYERS = [
   'pipeline-roles',
   'findings',
   'config',
+  'resolve',
   'constructs',
   'stacks',
   'ci',

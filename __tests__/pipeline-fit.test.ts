@@ -15,6 +15,7 @@ import { validateConfig } from '../src/config/validate';
 import { deploymentSteps, deploymentStepsSnippet, pipelineFitProblems, pipelineFitWarnings, runPipelineSteps } from '../src/ci';
 import { synthesize } from '../src/cli/synth';
 import { exampleConfig, ROOT } from './support/synth';
+import { loadConfig } from '../src/config/load';
 import { hermeticEnv } from './support/hermetic-env';
 
 const PIPELINE_FILE = path.join(ROOT, 'bitbucket-pipelines.yml');
@@ -52,8 +53,8 @@ afterEach(() => rmSync(work, { recursive: true, force: true }));
 describe('deployment steps of a pipeline file', () => {
   it('reads the environment of steps built from an anchor with a merge key, with their names and places', () => {
     expect(deploymentSteps(committed)).toEqual([
-      { environment: 'staging', name: 'Deploy staging', where: 'pipelines.branches.main[2]' },
-      { environment: 'production', name: 'Deploy production', where: 'pipelines.branches.main[3]' },
+      { environment: 'staging', name: 'Deploy staging', where: 'pipelines.branches.main[2]', pipeline: 'pipelines.branches.main' },
+      { environment: 'production', name: 'Deploy production', where: 'pipelines.branches.main[3]', pipeline: 'pipelines.branches.main' },
     ]);
   });
 
@@ -85,9 +86,20 @@ describe('deployment steps of a pipeline file', () => {
     ].join('\n');
 
     expect(deploymentSteps(text)).toEqual([
-      { environment: 'dev', name: 'A', where: 'pipelines.default[0].parallel[0]' },
-      { environment: 'prod', name: 'Plan', where: 'pipelines.custom.release[0].stage.steps[0]' },
-      { environment: 'staging', where: 'pipelines.tags.v*[0].parallel.steps[0]' },
+      {
+        environment: 'dev',
+        name: 'A',
+        where: 'pipelines.default[0].parallel[0]',
+        pipeline: 'pipelines.default',
+        parallelGroup: 'pipelines.default[0].parallel',
+      },
+      { environment: 'prod', name: 'Plan', where: 'pipelines.custom.release[0].stage.steps[0]', pipeline: 'pipelines.custom.release' },
+      {
+        environment: 'staging',
+        where: 'pipelines.tags.v*[0].parallel.steps[0]',
+        pipeline: 'pipelines.tags.v*',
+        parallelGroup: 'pipelines.tags.v*[0].parallel',
+      },
     ]);
   });
 
@@ -246,6 +258,18 @@ describe('npm run pipeline-steps', () => {
     ]);
   });
 
+  it('refuses more accounts than one pipeline has steps for, before printing any', () => {
+    const names = Array.from({ length: 99 }, (_, i) => `account-${i}`);
+    // The bucket outside the project: its policy would not hold 99 accounts' statements.
+    const { code, stdout, stderr } = steps(configWithAccounts(names, (c) => delete c.state.account));
+
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(
+      'has 99 accounts, and one pipeline holds at most 100 steps, so at most 98 deployment steps after the test and plan steps: Bitbucket would refuse the pipeline',
+    );
+  });
+
   it('says when the committed file already fits, and refuses an invalid configuration', () => {
     const fits = steps(exampleConfig());
     const invalid = steps({ ...exampleConfig(), workspace: 'Not A Slug!' });
@@ -265,7 +289,7 @@ describe('npm run pipeline-steps', () => {
     });
 
     expect(run.status).toBe(0);
-    expect(run.stdout).toBe(`${deploymentStepsSnippet(resolved(exampleConfig()), 'config/example.json')}\n`);
+    expect(run.stdout).toBe(`${deploymentStepsSnippet(loadConfig({}, ROOT).config, 'config/example.json')}\n`);
     expect(run.stderr).toContain(
       'note: BITBUCKET_OIDC_CONFIG is not set, so the steps are those of the bundled example config/example.json',
     );

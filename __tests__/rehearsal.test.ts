@@ -13,7 +13,7 @@ import * as path from 'path';
 import { stackName } from '../src/config/types';
 import { AdminCommand, PipelineRun, PULL_REQUEST, PUSH_TO_MAIN, Rehearsal, tail } from './support/rehearsal/rehearse';
 import { StepResult } from './support/rehearsal/runner';
-import { ROOT } from './support/synth';
+import { exampleConfig, ROOT } from './support/synth';
 import { describeWithTerraform } from './support/terraform/terraform-cli';
 
 jest.setTimeout(240_000);
@@ -23,7 +23,8 @@ const CONFIG = 'config/example.json';
 /** The example with one more account that the committed pipeline has no deployment step for. */
 const WITH_SANDBOX = 'config/with-sandbox.json';
 function withSandbox(): string {
-  const config = JSON.parse(readFileSync(path.join(ROOT, CONFIG), 'utf8'));
+  // The example with its lock's UUIDs written in, so that this second configuration needs no lock of its own.
+  const config = exampleConfig();
   config.accounts.push({
     name: 'sandbox',
     accountId: '777788889999',

@@ -110,7 +110,11 @@ describe('reporting', () => {
   });
 
   it('reports a missing required field with an example', () => {
-    expectProblem((c) => delete c.workspaceUuid, 'workspaceUuid', 'is required', 'e.g.');
+    expectProblem((c) => delete c.workspace, 'workspace', 'is required', 'e.g.');
+  });
+
+  it('without a lock file, asks for npm run resolve where the workspace UUID is left out', () => {
+    expectProblem((c) => delete c.workspaceUuid, 'workspaceUuid', 'is required unless the lock file gives it', 'npm run resolve');
   });
 
   it('reports a value of the wrong type', () => {
@@ -121,6 +125,29 @@ describe('reporting', () => {
 
   it('reports a file that is not JSON with its line and column', () => {
     expect(() => parseConfigJson('{\n  "workspace": "acme",\n}', 'bad.json')).toThrow(/bad\.json:\n.*not valid JSON at line 3, column 1/);
+  });
+});
+
+describe('deployment environments', () => {
+  it('refuses two accounts that share one deployment environment', () => {
+    expectProblem(
+      (config) => {
+        config.pipeline = { repository: { uuid: REPO, name: 'acme/infra' } };
+        config.accounts[0].deploymentEnvironment = { uuid: ENV, name: 'Production' };
+        config.accounts.push({ ...config.accounts[0], name: 'production-eu', accountId: '210987654321', roles: [] });
+      },
+      'accounts[1].deploymentEnvironment',
+      'is also the deployment environment of accounts[0]; each account needs its own',
+    );
+  });
+
+  it('does not blame deploymentEnvironment for a pipeline section that is itself wrong', () => {
+    const found = problems((config) => {
+      config.pipeline = { repository: {} };
+      config.accounts[0].deploymentEnvironment = 'Production';
+    });
+
+    expect(found.map((p) => p.path)).toEqual(['pipeline.repository']);
   });
 });
 
@@ -260,9 +287,22 @@ describe('role rules', () => {
   it('refuses a malformed repository or environment UUID', () => {
     expectProblem((c) => (role(c).repositories[0].uuid = 'infra'), `${path}.repositories[0].uuid`, '"infra"', 'must be a UUID');
     expectProblem(
-      (c) => (role(c).repositories[0].environments = ['production']),
+      (c) => (role(c).repositories[0].environments = ['{production}']),
       `${path}.repositories[0].environments[0]`,
       'must be a UUID',
+    );
+    expectProblem(
+      (c) => (role(c).repositories[0].environments = ['0e7f3a52-9a61-4c1e-8d2b']),
+      `${path}.repositories[0].environments[0]`,
+      'must be a UUID',
+    );
+  });
+  it('reads a bare environment string that is no UUID as a name, which needs the lock file', () => {
+    expectProblem(
+      (c) => (role(c).repositories[0].environments = ['production']),
+      `${path}.repositories[0].environments[0]`,
+      'environment "production" has no UUID',
+      'npm run resolve',
     );
   });
   it('refuses a repository listed twice, however its UUID is spelt', () => {

@@ -14,13 +14,18 @@ import { BootstrapStack } from '../../src/stacks/bootstrap-stack';
 import { WorkloadStack } from '../../src/stacks/workload-stack';
 import { assumeRoleRequest, BitbucketTokenClaims } from '../../src/bitbucket/token';
 import { validateConfig } from '../../src/config/validate';
+import { exampleLock, withLockedUuids } from './example-world';
 
 /** The project root. */
 export const ROOT = path.resolve(__dirname, '..', '..');
 
-/** The bundled example configuration, parsed (a fresh copy each call, safe to modify). */
+/**
+ * The bundled example configuration, parsed, with the UUIDs of its committed lock file written in
+ * beside its names, so that it validates in memory without the lock (a fresh copy each call, safe to
+ * modify). The synth of `config/example.json` itself reads the same UUIDs from the lock.
+ */
 export function exampleConfig(): any {
-  return JSON.parse(readFileSync(path.join(ROOT, 'config', 'example.json'), 'utf8'));
+  return withLockedUuids(JSON.parse(readFileSync(path.join(ROOT, 'config', 'example.json'), 'utf8')), exampleLock(ROOT));
 }
 
 /** A synthesized stack: the parsed `cdk.tf.json`. */

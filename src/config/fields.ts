@@ -26,6 +26,8 @@ export interface ObjectSpec {
   readonly description: string;
   readonly required: Readonly<Record<string, FieldSpec>>;
   readonly optional: Readonly<Record<string, FieldSpec>>;
+  /** A further JSON Schema constraint, e.g. one of two optional fields is needed. @default - none */
+  readonly anyOf?: JsonSchema;
 }
 
 const field = (description: string, schema: JsonSchema, example?: string): FieldSpec => ({
@@ -55,7 +57,20 @@ const TAGS: JsonSchema = {
   propertyNames: text(RULES.tagKey),
   additionalProperties: text(RULES.tagValue),
 };
-const ENVIRONMENT: JsonSchema = { oneOf: [text(BITBUCKET_RULES.uuid), ref('environment')] };
+/** An environment: its name (as in Repository settings > Deployments) or UUID, or an object with either or both. */
+const ENVIRONMENT: JsonSchema = {
+  oneOf: [{ type: 'string', minLength: 1, examples: ['Production', BITBUCKET_RULES.uuid.example] }, ref('environment')],
+};
+/**
+ * A reference by UUID or name needs one of the two. Each branch names its property again so that
+ * strict validators (Ajv's strictRequired) see it defined where it is required.
+ */
+const UUID_OR_NAME: JsonSchema = {
+  anyOf: [
+    { properties: { uuid: true }, required: ['uuid'] },
+    { properties: { name: true }, required: ['name'] },
+  ],
+};
 const STRING_OR_LIST: JsonSchema = { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }] };
 
 export const FIELDS = {
@@ -66,11 +81,6 @@ export const FIELDS = {
         'Workspace ID (slug) as in bitbucket.org/<workspace>, or the issuer URL from Repository settings > OpenID Connect.',
         { type: 'string', examples: ['acme'] },
         '"acme"',
-      ),
-      workspaceUuid: field(
-        'Workspace UUID (Repository settings > OpenID Connect); braces and upper case are accepted.',
-        text(BITBUCKET_RULES.uuid),
-        '"{8a1f1c70-0c1e-4f7b-9c53-6f2d2a1b3c4d}"',
       ),
       state: field(
         'Where the stacks keep their Terraform state (S3, encrypted, locked).',
@@ -84,6 +94,10 @@ export const FIELDS = {
       ),
     },
     optional: {
+      workspaceUuid: field(
+        'Workspace UUID (Repository settings > OpenID Connect; braces and upper case accepted); leave it out to take it from the lock file (npm run resolve).',
+        text(BITBUCKET_RULES.uuid),
+      ),
       audiences: field('Custom audiences configured in Bitbucket, accepted besides the workspace audience.', list(text(RULES.audience))),
       thumbprints: field('OIDC provider thumbprints (not needed for Bitbucket).', list(text(RULES.thumbprint), 0, LIMITS.thumbprints)),
       trustPolicyMaxSize: field(
@@ -151,11 +165,7 @@ export const FIELDS = {
   pipeline: {
     description: 'The pipeline that runs this project: its repository and the names of its roles.',
     required: {
-      repository: field(
-        "The repository of this project's pipeline.",
-        ref('pipelineRepository'),
-        '{"uuid": "{96397bd0-02f7-409e-80c1-d99c0344747a}", "name": "acme/infra"}',
-      ),
+      repository: field("The repository of this project's pipeline.", ref('pipelineRepository'), '{"name": "acme/infra"}'),
     },
     optional: {
       planRoleName: field('Name of the plan role (every step of the repository; reads only).', {
@@ -174,15 +184,16 @@ export const FIELDS = {
     },
   },
   pipelineRepository: {
-    description: 'A repository, by UUID, with a name for people.',
-    required: {
-      uuid: field(
-        'Repository UUID (Repository settings > OpenID Connect).',
-        text(BITBUCKET_RULES.uuid),
-        '"{96397bd0-02f7-409e-80c1-d99c0344747a}"',
-      ),
+    description: 'A repository, by name (workspace/slug, resolved by npm run resolve) or UUID.',
+    required: {},
+    optional: {
+      name: field('Full name, workspace/slug; without uuid, npm run resolve looks its UUID up.', {
+        type: 'string',
+        examples: ['acme/infra'],
+      }),
+      uuid: field('Repository UUID (Repository settings > OpenID Connect).', text(BITBUCKET_RULES.uuid)),
     },
-    optional: { name: field('A label for people and the token doctor.', { type: 'string', examples: ['acme/infra'] }) },
+    anyOf: UUID_OR_NAME,
   },
   account: {
     description: 'An AWS account that trusts the workspace.',
@@ -216,9 +227,17 @@ export const FIELDS = {
     },
   },
   environment: {
-    description: 'A deployment environment: its UUID and a name for people.',
-    required: { uuid: field('Deployment environment UUID.', text(BITBUCKET_RULES.uuid), '"{74c10e16-5478-4362-8e1b-117147a4112f}"') },
-    optional: { name: field('Used by findings and the token doctor.', { type: 'string', examples: ['Production'] }) },
+    description: 'A deployment environment, by name (as in Repository settings > Deployments, resolved by npm run resolve) or UUID.',
+    required: {},
+    optional: {
+      name: field("The environment's name; without uuid, npm run resolve looks its UUID up.", {
+        type: 'string',
+        minLength: 1,
+        examples: ['Production'],
+      }),
+      uuid: field('Deployment environment UUID.', text(BITBUCKET_RULES.uuid)),
+    },
+    anyOf: UUID_OR_NAME,
   },
   boundaryCreated: {
     description: 'A permissions boundary the bootstrap stack creates.',
@@ -279,12 +298,17 @@ export const FIELDS = {
     },
   },
   repository: {
-    description: 'A repository whose pipelines may assume the role.',
-    required: { uuid: field('Repository UUID.', text(BITBUCKET_RULES.uuid), '"{1de489be-2f5a-4ee0-9f8a-5d0c0b3b7c11}"') },
+    description: 'A repository whose pipelines may assume the role, by name (workspace/slug) or UUID.',
+    required: {},
     optional: {
-      name: field('A label for people and the token doctor (not used in the policy).', { type: 'string' }),
+      name: field('Full name, workspace/slug; without uuid, npm run resolve looks its UUID up.', {
+        type: 'string',
+        examples: ['acme/web'],
+      }),
+      uuid: field('Repository UUID (Repository settings > OpenID Connect).', text(BITBUCKET_RULES.uuid)),
       environments: field('Deployment environments: only their deployment steps may assume the role.', list(ENVIRONMENT, 1)),
     },
+    anyOf: UUID_OR_NAME,
   },
   suppression: {
     description: 'A security finding accepted on one role.',
@@ -317,6 +341,7 @@ function objectSchema(spec: ObjectSpec): JsonSchema {
       Object.entries({ ...spec.required, ...spec.optional }).map(([name, f]) => [name, { description: f.description, ...f.schema }]),
     ),
     ...(Object.keys(spec.required).length === 0 ? {} : { required: Object.keys(spec.required) }),
+    ...(spec.anyOf === undefined ? {} : spec.anyOf),
     patternProperties: { '^//': {} },
     additionalProperties: false,
   };

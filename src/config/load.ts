@@ -5,6 +5,8 @@
 import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { parseJson } from './json';
+import { LockFileError, lockPathFor, readLockFor, RESOLVE_COMMAND } from './lock';
+import { LockNames } from './names';
 import { ConfigError, validateConfig, ValidationResult } from './validate';
 
 /** The environment variable naming the configuration file. */
@@ -47,8 +49,28 @@ export function parseConfigJson(text: string, source: string): unknown {
   }
 }
 
-/** Reads and validates the configuration file at `file`. */
-export function readConfigFile(file: string): ValidationResult {
+/**
+ * Reads the lock file beside `file` (`acme.json` -> `acme.lock.json`) when there is one, refusing one
+ * that is not a lock or belongs to another configuration.
+ */
+export function lockNamesFor(file: string, cwd = process.cwd()): LockNames {
+  const lockFile = lockPathFor(file);
+  const shown = path.relative(cwd, lockFile) || lockFile;
+  try {
+    return new LockNames(readLockFor(file), shown);
+  } catch (error) {
+    if (!(error instanceof LockFileError)) throw error;
+    throw new ConfigError(shown, [
+      ...error.problems.map((p) => ({ ...p, message: `${p.message}; run ${RESOLVE_COMMAND} to write it again` })),
+    ]);
+  }
+}
+
+/**
+ * Reads and validates the configuration file at `file`, with the names of its lock file.
+ * @param cwd what messages show the lock file's path relative to
+ */
+export function readConfigFile(file: string, cwd = process.cwd()): ValidationResult {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -58,11 +80,12 @@ export function readConfigFile(file: string): ValidationResult {
       { path: '', message: `cannot be read (${code}); set ${CONFIG_ENV_VAR} to the path of your configuration file` },
     ]);
   }
-  return validateConfig(parseConfigJson(text, file), file, path.dirname(file));
+  const input = parseConfigJson(text, file);
+  return validateConfig(input, file, path.dirname(file), lockNamesFor(file, cwd));
 }
 
 /** Loads the configuration named by the environment (or the bundled example). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LoadedConfig {
   const { file, isExample } = configPath(env, cwd);
-  return { ...readConfigFile(file), file, isExample };
+  return { ...readConfigFile(file, cwd), file, isExample };
 }

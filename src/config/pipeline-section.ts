@@ -18,6 +18,7 @@ import {
 import { join, LIMITS, quote as show, RULES, ValueRule } from '../iam/rules';
 import { Checker } from './checker';
 import { FIELDS } from './fields';
+import { NamedEnvironment, NameSource, readEnvironmentRef, readRepositoryRef } from './names';
 import { pipelineStateContext } from './state-section';
 import { ResolvedBoundary, ResolvedPipeline, ResolvedRepository, ResolvedRole, ResolvedState } from './types';
 
@@ -33,30 +34,17 @@ export const PIPELINE_DEFAULTS = {
 /** Names of the generated inline policies of the pipeline roles. */
 export const PIPELINE_POLICY_NAMES = { plan: 'terraform-plan', deploy: 'terraform-deploy' } as const;
 
-const EXAMPLE_ENVIRONMENT = '{"uuid": "{74c10e16-5478-4362-8e1b-117147a4112f}", "name": "Production"}';
+const EXAMPLE_ENVIRONMENT = '{"name": "Production"}';
 
-/** Reads an environment: a UUID, or `{ "uuid": ..., "name": ... }`. */
-export function readEnvironment(check: Checker, path: string, value: unknown): { uuid: string; name?: string } | undefined {
-  if (typeof value === 'string') {
-    const uuid = check.uuid(path, value);
-    return uuid === undefined ? undefined : { uuid };
-  }
-  const object = check.fields(path, value, FIELDS.environment);
-  if (object === undefined) return undefined;
-  const uuid = object.uuid === undefined ? undefined : check.uuid(join(path, 'uuid'), object.uuid);
-  const name = check.optionalString(join(path, 'name'), object.name, RULES.description);
-  return uuid === undefined ? undefined : { uuid, ...(name === undefined ? {} : { name }) };
-}
-
-/** Reads the `pipeline` section. */
-export function readPipeline(check: Checker, value: unknown): ResolvedPipeline | undefined {
+/** Reads the `pipeline` section; its repository by name or UUID. */
+export function readPipeline(check: Checker, value: unknown, names: NameSource): ResolvedPipeline | undefined {
   if (value === undefined) return undefined;
   const object = check.fields('pipeline', value, FIELDS.pipeline);
   if (object === undefined) return undefined;
   const repositoryObject =
     object.repository === undefined ? undefined : check.fields('pipeline.repository', object.repository, FIELDS.pipelineRepository);
-  const uuid = repositoryObject?.uuid === undefined ? undefined : check.uuid('pipeline.repository.uuid', repositoryObject.uuid);
-  const name = check.optionalString('pipeline.repository.name', repositoryObject?.name);
+  const ref = repositoryObject === undefined ? undefined : readRepositoryRef(check, 'pipeline.repository', repositoryObject);
+  const repository = ref === undefined ? undefined : names.repository(check, 'pipeline.repository', ref);
   const planRoleName = check.optionalString('pipeline.planRoleName', object.planRoleName, RULES.roleName) ?? PIPELINE_DEFAULTS.planRoleName;
   const deployRoleName =
     check.optionalString('pipeline.deployRoleName', object.deployRoleName, RULES.roleName) ?? PIPELINE_DEFAULTS.deployRoleName;
@@ -67,15 +55,15 @@ export function readPipeline(check: Checker, value: unknown): ResolvedPipeline |
     );
   }
   const rolePath = check.optionalString('pipeline.rolePath', object.rolePath, RULES.rolePath) ?? PIPELINE_DEFAULTS.rolePath;
-  if (uuid === undefined) return undefined;
-  return { repository: { uuid, environments: [], ...(name === undefined ? {} : { name }) }, planRoleName, deployRoleName, rolePath };
+  if (repository === undefined) return undefined;
+  return { repository: { ...repository, environments: [] }, planRoleName, deployRoleName, rolePath };
 }
 
 /** The pieces of an account the bootstrap side needs. */
 export interface AccountBootstrap {
   readonly workloadPath: string;
   readonly boundary: ResolvedBoundary;
-  readonly deploymentEnvironment?: { uuid: string; name?: string };
+  readonly deploymentEnvironment?: NamedEnvironment;
 }
 
 const BOUNDARY_ARN: ValueRule = {
@@ -91,6 +79,8 @@ export function readAccountBootstrap(
   object: Record<string, unknown>,
   account: { partition: string; accountId?: string },
   pipeline: ResolvedPipeline | undefined,
+  names: NameSource,
+  pipelineGiven: boolean,
 ): AccountBootstrap | undefined {
   const before = check.problems.length;
   const workloadPath =
@@ -108,10 +98,13 @@ export function readAccountBootstrap(
     );
   }
 
-  let deploymentEnvironment: { uuid: string; name?: string } | undefined;
+  let deploymentEnvironment: NamedEnvironment | undefined;
   if (object.deploymentEnvironment !== undefined) {
-    deploymentEnvironment = readEnvironment(check, join(path, 'deploymentEnvironment'), object.deploymentEnvironment);
-    if (pipeline === undefined) {
+    const at = join(path, 'deploymentEnvironment');
+    const ref = readEnvironmentRef(check, at, object.deploymentEnvironment);
+    // An environment of the pipeline's repository: its deployment steps apply the account.
+    if (ref !== undefined && pipeline !== undefined) deploymentEnvironment = names.environment(check, at, pipeline.repository, ref);
+    if (!pipelineGiven) {
       check.fail(
         join(path, 'deploymentEnvironment'),
         'is used only with a "pipeline" section, which names the repository whose deployment steps apply the account',

@@ -4,6 +4,7 @@
  */
 import { BitbucketIssuer } from '../bitbucket/protocol';
 import { PolicyDocument } from '../iam/policy';
+import { NamedEnvironment } from './names';
 
 /** The whole configuration file. */
 export interface OidcConfig {
@@ -15,9 +16,10 @@ export interface OidcConfig {
   readonly workspace: string;
   /**
    * Workspace UUID (Repository settings > OpenID Connect); braces and upper case are accepted.
+   * @default - the lock file's (`npm run resolve` asks Bitbucket for it)
    * @example '{8a1f1c70-0c1e-4f7b-9c53-6f2d2a1b3c4d}'
    */
-  readonly workspaceUuid: string;
+  readonly workspaceUuid?: string;
   /**
    * Custom audiences configured in Bitbucket, accepted besides the workspace audience.
    * @default []
@@ -50,8 +52,8 @@ export interface OidcConfig {
 
 /** The pipeline that runs this project: its repository and the names of its roles. */
 export interface PipelineConfig {
-  /** The repository of this project's pipeline. */
-  readonly repository: { readonly uuid: string; readonly name?: string };
+  /** The repository of this project's pipeline, by name (`workspace/slug`) or UUID. */
+  readonly repository: RepositoryReference;
   /** @default 'bitbucket-plan' */
   readonly planRoleName?: string;
   /** @default 'bitbucket-deploy' */
@@ -60,9 +62,24 @@ export interface PipelineConfig {
   readonly rolePath?: string;
 }
 
-/** A deployment environment: its UUID, and a name for people. */
+/**
+ * A repository by its full name or its UUID (at least one). A name alone is looked up in the lock
+ * file that `npm run resolve` writes; with both, they must agree with Bitbucket.
+ */
+export interface RepositoryReference {
+  /** Repository UUID (Repository settings > OpenID Connect); braces and upper case accepted. @default - the lock file's */
+  readonly uuid?: string;
+  /** Full name, `workspace/slug`. @default - none; findings and the doctor then show the UUID */
+  readonly name?: string;
+}
+
+/**
+ * A deployment environment by its name (Repository settings > Deployments) or its UUID (at least
+ * one); as a bare string, a UUID when it looks like one, else a name.
+ */
 export interface EnvironmentConfig {
-  readonly uuid: string;
+  /** @default - the lock file's */
+  readonly uuid?: string;
   /** @default - none; findings and the doctor then show the UUID */
   readonly name?: string;
 }
@@ -178,13 +195,9 @@ export interface RoleConfig {
 }
 
 /** A repository whose pipelines may assume a role. */
-export interface RepositoryConfig {
-  /** Repository UUID (Repository settings > OpenID Connect); braces and upper case accepted. */
-  readonly uuid: string;
-  /** A label for people and for the token doctor's messages (not used in the policy). @default - none */
-  readonly name?: string;
+export interface RepositoryConfig extends RepositoryReference {
   /**
-   * Deployment environment UUIDs: only deployment steps of these environments may assume the role.
+   * Deployment environments (names or UUIDs): only deployment steps of these environments may assume the role.
    * @default - every step of the repository
    */
   readonly environments?: (string | EnvironmentConfig)[];
@@ -255,8 +268,11 @@ export interface ResolvedAccount {
   readonly workloadPath: string;
   /** The permissions boundary of the workload roles. */
   readonly boundary: ResolvedBoundary;
-  /** The environment whose deployment steps apply the workload stack, when there is a pipeline. */
-  readonly deploymentEnvironment?: { readonly uuid: string; readonly name?: string };
+  /**
+   * The environment whose deployment steps apply the workload stack, when there is a pipeline; its
+   * type and rank when the lock file knows them (they order the deployment steps).
+   */
+  readonly deploymentEnvironment?: NamedEnvironment;
   /** The pipeline's plan and deploy roles (bootstrap stack); empty without a pipeline. */
   readonly pipelineRoles: ResolvedRole[];
   /** The workload roles (workload stack). */

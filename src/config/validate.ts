@@ -23,14 +23,8 @@ import { FIELDS } from './fields';
 import { reportFindings } from './findings';
 import { parseJson } from './json';
 import { unknownField } from './suggestions';
-import {
-  AccountBootstrap,
-  pipelineRoles,
-  PipelineRolesInput,
-  readAccountBootstrap,
-  readEnvironment,
-  readPipeline,
-} from './pipeline-section';
+import { AccountBootstrap, pipelineRoles, PipelineRolesInput, readAccountBootstrap, readPipeline } from './pipeline-section';
+import { LockNames, NameSource, readEnvironmentRef, readRepositoryRef } from './names';
 import { checkStateAgainstAccounts, readState, stateWarnings } from './state-section';
 import { ResolvedAccount, ResolvedConfig, ResolvedPipeline, ResolvedRepository, ResolvedRole, ResolvedState } from './types';
 
@@ -70,14 +64,21 @@ const RETIRED_ROLE_FIELDS: Record<string, string> = {
  * @param input the parsed JSON
  * @param source where it came from, for the error message
  * @param baseDir the folder that policy file paths are relative to (the configuration file's)
+ * @param names where names get their UUIDs: the lock file's names (`loadConfig` reads it), or by
+ *   default none, so that only UUIDs resolve
  */
-export function validateConfig(input: unknown, source = 'the configuration', baseDir = process.cwd()): ValidationResult {
+export function validateConfig(
+  input: unknown,
+  source = 'the configuration',
+  baseDir = process.cwd(),
+  names: NameSource = new LockNames(undefined),
+): ValidationResult {
   const check = new Checker();
   // `$schema` names config/schema.json for editors.
   const top = check.fields('', input, FIELDS.top, ['$schema']);
   if (top === undefined) throw new ConfigError(source, check.problems);
 
-  const { workspace, workspaceUuid } = readWorkspace(check, top);
+  const { workspace, workspaceUuid } = readWorkspace(check, top, names);
   const { audiences, extraAudiences } = readAudiences(check, top, workspaceUuid);
   const thumbprints = check.strings('thumbprints', top.thumbprints, RULES.thumbprint, {
     what: 'thumbprints',
@@ -94,7 +95,7 @@ export function validateConfig(input: unknown, source = 'the configuration', bas
   );
   const tags = check.tags('tags', top.tags);
   const state = readState(check, top.state, top.accounts);
-  const pipeline = readPipeline(check, top.pipeline);
+  const pipeline = readPipeline(check, top.pipeline, names);
   const issuer = workspace === undefined ? undefined : bitbucketIssuer(workspace);
   const accounts = readAccounts(check, top.accounts, {
     workspace,
@@ -103,7 +104,9 @@ export function validateConfig(input: unknown, source = 'the configuration', bas
     trustPolicyMaxSize,
     baseDir,
     pipeline,
+    pipelineGiven: top.pipeline !== undefined,
     state,
+    names,
   });
 
   if (state !== undefined) checkStateAgainstAccounts(check, state, accounts, pipeline);
@@ -135,14 +138,16 @@ export function validateConfig(input: unknown, source = 'the configuration', bas
   };
 }
 
-/** Reads `workspace` (the slug, or the issuer URL Bitbucket shows) and `workspaceUuid`. */
-function readWorkspace(check: Checker, top: JsonObject): { workspace?: string; workspaceUuid?: string } {
+/** Reads `workspace` (the slug, or the issuer URL Bitbucket shows) and `workspaceUuid` (or the lock's). */
+function readWorkspace(check: Checker, top: JsonObject, names: NameSource): { workspace?: string; workspaceUuid?: string } {
   const workspaceText = top.workspace === undefined ? undefined : check.string('workspace', top.workspace);
   const workspace = workspaceText === undefined ? undefined : parseWorkspace(workspaceText);
   if (workspaceText !== undefined && workspace === undefined) {
     check.fail('workspace', violation(workspaceText, BITBUCKET_RULES.workspace));
   }
-  const workspaceUuid = top.workspaceUuid === undefined ? undefined : check.uuid('workspaceUuid', top.workspaceUuid);
+  const invalid = check.problems.length;
+  const configured = top.workspaceUuid === undefined ? undefined : check.uuid('workspaceUuid', top.workspaceUuid);
+  const workspaceUuid = check.problems.length > invalid ? undefined : names.workspaceUuid(check, workspace, configured);
   return { ...(workspace === undefined ? {} : { workspace }), ...(workspaceUuid === undefined ? {} : { workspaceUuid }) };
 }
 
@@ -186,7 +191,10 @@ interface AccountsContext {
   readonly trustPolicyMaxSize: number;
   readonly baseDir: string;
   readonly pipeline: ResolvedPipeline | undefined;
+  /** Whether the configuration has a `pipeline` section, valid or not. */
+  readonly pipelineGiven: boolean;
   readonly state: ResolvedState | undefined;
+  readonly names: NameSource;
 }
 
 /** Reads `accounts`: at least one, names and account IDs unique; an account with any problem is left out. */
@@ -194,6 +202,7 @@ function readAccounts(check: Checker, value: unknown, context: AccountsContext):
   const accounts: ResolvedAccount[] = [];
   const seenNames = new Map<string, number>();
   const seenIds = new Map<string, number>();
+  const seenEnvironments = new Map<string, number>();
   (check.list('accounts', value, { min: 1, what: 'accounts' }) ?? []).forEach((item, a) => {
     const path = join('accounts', a);
     const object = check.fields(path, item, FIELDS.account);
@@ -217,7 +226,17 @@ function readAccounts(check: Checker, value: unknown, context: AccountsContext):
       } else seenIds.set(accountId, a);
     }
     const account = readAccount(check, path, object, { ...context, name, accountId });
-    if (account !== undefined) accounts.push(account);
+    if (account === undefined) return;
+    const environment = account.deploymentEnvironment?.uuid;
+    if (environment !== undefined && seenEnvironments.has(environment)) {
+      check.fail(
+        join(path, 'deploymentEnvironment'),
+        `is also the deployment environment of accounts[${seenEnvironments.get(environment)}]; each account needs its own (a deployment step applies the one account named like its environment, and the other account's deploy role would trust steps that never apply it)`,
+      );
+      return;
+    }
+    if (environment !== undefined) seenEnvironments.set(environment, a);
+    accounts.push(account);
   });
   return accounts;
 }
@@ -235,7 +254,15 @@ function readAccount(check: Checker, path: string, object: JsonObject, context: 
   const partition = partitionOfRegion(region ?? 'us-east-1');
   const accountTags = check.tags(join(path, 'tags'), object.tags);
   const { providerArn, reuseProvider } = readProviderArn(check, path, object, { partition, accountId, issuer });
-  const bootstrap = readAccountBootstrap(check, path, object, { partition, ...(accountId === undefined ? {} : { accountId }) }, pipeline);
+  const bootstrap = readAccountBootstrap(
+    check,
+    path,
+    object,
+    { partition, ...(accountId === undefined ? {} : { accountId }) },
+    pipeline,
+    context.names,
+    context.pipelineGiven,
+  );
   const roles = readRoles(check, path, object, { ...context, providerArn, ...(bootstrap === undefined ? {} : { bootstrap }) });
 
   if (name === undefined || accountId === undefined || region === undefined || providerArn === undefined || bootstrap === undefined) {
@@ -346,6 +373,7 @@ interface RoleContext {
   readonly trustPolicyMaxSize: number;
   readonly baseDir: string;
   readonly bootstrap?: AccountBootstrap;
+  readonly names: NameSource;
 }
 
 function readRole(check: Checker, path: string, value: unknown, context: RoleContext): ResolvedRole | undefined {
@@ -359,7 +387,7 @@ function readRole(check: Checker, path: string, value: unknown, context: RoleCon
   const label = `role ${name === undefined ? path : JSON.stringify(name)}`;
 
   const allowAllRepositories = check.boolean(join(path, 'allowAllRepositories'), object.allowAllRepositories, false);
-  const repositories = readRepositories(check, join(path, 'repositories'), object.repositories);
+  const repositories = readRepositories(check, join(path, 'repositories'), object.repositories, context.names);
   if (allowAllRepositories && object.repositories !== undefined) {
     check.fail(
       join(path, 'repositories'),
@@ -467,7 +495,7 @@ function readRole(check: Checker, path: string, value: unknown, context: RoleCon
   };
 }
 
-function readRepositories(check: Checker, path: string, value: unknown): ResolvedRepository[] {
+function readRepositories(check: Checker, path: string, value: unknown, names: NameSource): ResolvedRepository[] {
   const items = check.list(path, value, { what: 'repositories' }) ?? [];
   const repositories: ResolvedRepository[] = [];
   const seen = new Map<string, number>();
@@ -475,18 +503,21 @@ function readRepositories(check: Checker, path: string, value: unknown): Resolve
     const itemPath = join(path, i);
     const object = check.fields(itemPath, item, FIELDS.repository);
     if (object === undefined) return;
-    const uuid = object.uuid === undefined ? undefined : check.uuid(join(itemPath, 'uuid'), object.uuid);
-    const name = check.optionalString(join(itemPath, 'name'), object.name);
+    const ref = readRepositoryRef(check, itemPath, object);
+    const repository = ref === undefined ? undefined : names.repository(check, itemPath, ref);
     if (Array.isArray(object.environments) && object.environments.length === 0) {
       check.fail(
         join(itemPath, 'environments'),
-        '[] is empty: omit it to admit every step of the repository, or list deployment environment UUIDs',
+        '[] is empty: omit it to admit every step of the repository, or list deployment environments',
       );
     }
     const environments: string[] = [];
     const environmentNames: Record<string, string> = {};
     (check.list(join(itemPath, 'environments'), object.environments, { what: 'environments' }) ?? []).forEach((entry, e) => {
-      const environment = readEnvironment(check, join(join(itemPath, 'environments'), e), entry);
+      const at = join(join(itemPath, 'environments'), e);
+      const environmentRef = readEnvironmentRef(check, at, entry);
+      const environment =
+        environmentRef === undefined || repository === undefined ? undefined : names.environment(check, at, repository, environmentRef);
       if (environment === undefined) return;
       if (environments.includes(environment.uuid)) {
         check.fail(join(join(itemPath, 'environments'), e), `${show(entry)} is listed twice; each of the environments must appear once`);
@@ -495,11 +526,12 @@ function readRepositories(check: Checker, path: string, value: unknown): Resolve
       environments.push(environment.uuid);
       if (environment.name !== undefined) environmentNames[environment.uuid] = environment.name;
     });
-    if (uuid === undefined) return;
+    if (repository === undefined) return;
+    const { uuid, name } = repository;
     if (seen.has(uuid)) {
       check.fail(
-        join(itemPath, 'uuid'),
-        `${show(object.uuid)} is also repositories[${seen.get(uuid)}]; list each repository once (put all its environments in one entry)`,
+        join(itemPath, object.uuid === undefined ? 'name' : 'uuid'),
+        `${show(object.uuid ?? object.name)} is also repositories[${seen.get(uuid)}]; list each repository once (put all its environments in one entry)`,
       );
       return;
     }

@@ -11,6 +11,8 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
+import { lockPathFor, lockText, parseLock } from '../../../src/config/lock';
+import { LockNames } from '../../../src/config/names';
 import { readConfigFile } from '../../../src/config/load';
 import { validateConfig } from '../../../src/config/validate';
 import { PIPELINE_FILE } from '../../../src/ci';
@@ -73,12 +75,19 @@ function userSubject(root: string, pipeline: string, fit: boolean): Subject {
 
 /** The complete configurations of docs/configuration.md, each with the pipeline's deployment steps made for it. */
 function documentedSubjects(root: string, pipeline: string): Subject[] {
-  return documentedConfigs().map(({ heading, document }, i) => {
-    const configFile = `config/documented-${i + 1}.json`;
-    const config = validateConfig(document, configFile, root).config;
+  return documentedConfigs().map(({ heading, document, lock }, i) => {
+    // A configuration shown with its lock file is committed under the name the lock was made for.
+    const configFile = lock === undefined ? `config/documented-${i + 1}.json` : `config/${lock.config}`;
+    const parsed = lock === undefined ? undefined : parseLock(lock, lockPathFor(configFile), lock.config);
+    const names = new LockNames(
+      parsed === undefined ? undefined : { file: lockPathFor(configFile), lock: parsed },
+      lockPathFor(configFile),
+    );
+    const config = validateConfig(document, configFile, root, names).config;
     console.log(`rehearse: ${DOCUMENTED_CONFIGS_PAGE} "${heading}" as ${configFile}`);
     const files = {
       [configFile]: `${JSON.stringify(document, null, 2)}\n`,
+      ...(parsed === undefined ? {} : { [lockPathFor(configFile)]: lockText(parsed) }),
       [PIPELINE_FILE]: withDeploymentStepsFor(pipeline, config, configFile),
     };
     return { configFile, files };

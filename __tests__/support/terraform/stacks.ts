@@ -8,6 +8,7 @@
  * (`new App({ hclOutput: true })` alone only renames the file: it writes JSON into `cdk.tf`), so the
  * variable is set around the synth here, and the files are formatted the same way.
  */
+import { lockPathFor } from '../../../src/config/lock';
 import { format as formatHcl } from '@cdktf/hcl-tools';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
@@ -27,6 +28,8 @@ export interface AcceptanceConfig {
   readonly slug: string;
   readonly file?: string;
   readonly document?: unknown;
+  /** The lock file that goes with `document`, when it names things (written beside it, under the name the lock gives). */
+  readonly lock?: { readonly config: string };
 }
 
 /** The fixture whose policies and description hold `${...}` and `%{...}` that must reach AWS literally. */
@@ -43,7 +46,12 @@ export function acceptanceConfigs(): AcceptanceConfig[] {
   const corpus = path.join(ROOT, '__tests__', 'corpus');
   return [
     { name: 'the bundled example', slug: 'example', file: path.join(ROOT, 'config', 'example.json') },
-    ...documentedConfigs().map((c, i) => ({ name: `docs/configuration.md "${c.heading}"`, slug: `documented-${i + 1}`, document: c.document })),
+    ...documentedConfigs().map((c, i) => ({
+      name: `docs/configuration.md "${c.heading}"`,
+      slug: `documented-${i + 1}`,
+      document: c.document,
+      ...(c.lock === undefined ? {} : { lock: c.lock }),
+    })),
     ...readdirSync(corpus)
       .filter((f) => /^pass-.*\.json$/.test(f))
       .sort()
@@ -60,10 +68,13 @@ export function acceptanceConfigs(): AcceptanceConfig[] {
 /** The page whose complete configurations the suites and `npm run rehearse -- --documented` run. */
 export const DOCUMENTED_CONFIGS_PAGE = path.join('docs', 'configuration.md');
 
-/** The JSON blocks of docs/configuration.md that are whole configuration files (the others are single roles), with their heading. */
-export function documentedConfigs(): { heading: string; document: unknown }[] {
+/**
+ * The JSON blocks of docs/configuration.md that are whole configuration files (the others are single
+ * roles), with their heading, and the lock file that a block right after one shows for it.
+ */
+export function documentedConfigs(): { heading: string; document: unknown; lock?: { config: string } }[] {
   const readme = readFileSync(path.join(ROOT, DOCUMENTED_CONFIGS_PAGE), 'utf8');
-  const found: { heading: string; document: unknown }[] = [];
+  const found: { heading: string; document: unknown; lock?: { config: string } }[] = [];
   let heading = '';
   for (const part of readme.split(/^```/m).map((text, i) => ({ text, code: i % 2 === 1 }))) {
     if (!part.code) {
@@ -77,7 +88,10 @@ export function documentedConfigs(): { heading: string; document: unknown }[] {
     } catch {
       continue; // not JSON after all: the page's own tests check its blocks
     }
-    if (typeof document === 'object' && document !== null && 'accounts' in document) found.push({ heading, document });
+    if (typeof document !== 'object' || document === null) continue;
+    if ('accounts' in document) found.push({ heading, document });
+    const last = found[found.length - 1];
+    if ('lockVersion' in document && last?.heading === heading && last.lock === undefined) last.lock = document as unknown as { config: string };
   }
   return found;
 }
@@ -103,8 +117,12 @@ export interface SynthResult {
 /** Synthesizes a configuration into `outdir` with the project's entry point, as JSON or as HCL. */
 export async function synthesizeConfig(config: AcceptanceConfig, format: StackFormat, outdir: string): Promise<SynthResult> {
   mkdirSync(outdir, { recursive: true });
-  const file = config.file ?? path.join(outdir, `${config.slug}.json`);
-  if (config.file === undefined) writeFileSync(file, JSON.stringify(config.document, null, 2));
+  const file = config.file ?? path.join(outdir, config.slug, config.lock?.config ?? `${config.slug}.json`);
+  if (config.file === undefined) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(config.document, null, 2));
+    if (config.lock !== undefined) writeFileSync(lockPathFor(file), JSON.stringify(config.lock, null, 2));
+  }
   const lines: string[] = [];
   const previous = process.env.SYNTH_HCL_OUTPUT;
   process.env.SYNTH_HCL_OUTPUT = String(format === 'hcl');
