@@ -11,7 +11,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { stackName } from '../src/config/types';
-import { AdminCommand, PipelineRun, PULL_REQUEST, PUSH_TO_MAIN, Rehearsal, tail } from './support/rehearsal/rehearse';
+import { startBitbucketApiDouble } from './support/bitbucket-api-double';
+import { exampleWorld } from './support/example-world';
+import { AdminCommand, CHECK_NAMES, PipelineRun, PULL_REQUEST, PUSH_TO_MAIN, Rehearsal, tail } from './support/rehearsal/rehearse';
 import { StepResult } from './support/rehearsal/runner';
 import { exampleConfig, ROOT } from './support/synth';
 import { describeWithTerraform } from './support/terraform/terraform-cli';
@@ -230,6 +232,28 @@ describeWithTerraform(
       expect(test.passed).toBe(false);
       expect(test.log).toContain(`gives every account of ${WITH_SANDBOX} a deployment step`);
       expect(test.log).toMatch(/sandbox/);
+    });
+
+    it('checks the lock file against Bitbucket in the check-names pipeline, with a read-only token in repository variables, and fails once an environment is created again', async () => {
+      const email = 'platform@acme.example';
+      const apiToken = 'ATATT3xFfGF0-rehearsal-secret-71c0de';
+      const bitbucket = await startBitbucketApiDouble({ workspaces: exampleWorld(), credentials: { apiTokens: [{ email, apiToken }] } });
+      try {
+        const variables = { BITBUCKET_API_URL: bitbucket.url, BITBUCKET_EMAIL: email, BITBUCKET_API_TOKEN: apiToken };
+        const agrees = await rehearsal.pipeline(CHECK_NAMES, { variables });
+        const production = bitbucket.workspaces[0].repositories[0].environments.find((e) => e.name === 'Production')!;
+        production.uuid = '{5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d}';
+        const recreated = await rehearsal.pipeline(CHECK_NAMES, { variables });
+
+        expect(agrees.results.map(outcome)).toEqual([expect.objectContaining({ passed: true })]);
+        expect(agrees.results[0].log).toContain('config/example.lock.json agrees with Bitbucket');
+        expect(recreated.results[0].passed).toBe(false);
+        expect(recreated.results[0].log).toContain('environment "Production" of "acme/infra" was deleted and created again');
+        for (const run of [agrees, recreated]) expect(run.results[0].log).not.toContain(apiToken);
+        expect(bitbucket.requests.every((r) => r.auth === 'basic' && r.authenticated)).toBe(true);
+      } finally {
+        await bitbucket.stop();
+      }
     });
 
     it("refuses to bootstrap the state account again, leaving the bucket's state as it was", async () => {

@@ -59,6 +59,8 @@ export interface PipelineFile {
 /** What starts a pipeline: a push to a branch, or a pull request (its source branch is what is built). */
 export type PipelineTrigger =
   | { readonly branch: string }
+  /** A custom pipeline, run by hand or on a schedule, on a branch. */
+  | { readonly custom: string; readonly branch: string }
   | { readonly pullRequest: { readonly source: string; readonly destination: string; /** @default 1 */ readonly id?: number } };
 
 /** The pipeline file cannot be run: the message names the file and the place. */
@@ -213,6 +215,11 @@ function bestMatch(patterns: readonly string[], branch: string): string | undefi
  * pull request (the pull-request pipeline matching its source branch). Throws when there is none.
  */
 export function pipelineFor(file: PipelineFile, trigger: PipelineTrigger): { name: string; items: PipelineItem[] } {
+  if ('custom' in trigger) {
+    const items = file.custom[trigger.custom];
+    if (items === undefined) throw new PipelineDefinitionError(`there is no custom pipeline ${trigger.custom}`);
+    return { name: `pipelines.custom.${trigger.custom}`, items };
+  }
   if ('pullRequest' in trigger) {
     const pattern = bestMatch(Object.keys(file.pullRequests), trigger.pullRequest.source);
     const { source } = trigger.pullRequest;

@@ -39,6 +39,8 @@ export const FEATURE_BRANCH = 'feature/rehearsal';
 export const MAIN_BRANCH = 'main';
 export const PULL_REQUEST: PipelineTrigger = { pullRequest: { source: FEATURE_BRANCH, destination: MAIN_BRANCH, id: 1 } };
 export const PUSH_TO_MAIN: PipelineTrigger = { branch: MAIN_BRANCH };
+/** The custom pipeline that checks the lock file against Bitbucket, run on main. */
+export const CHECK_NAMES: PipelineTrigger = { custom: 'check-names', branch: MAIN_BRANCH };
 
 /** The Terraform version scripts/install-terraform.sh pins (the archive is served under it). */
 const TERRAFORM_VERSION_LINE = /^TERRAFORM_VERSION="([^"]+)"$/m;
@@ -458,13 +460,17 @@ export class Rehearsal {
   }
 
   /** Runs the pipeline a trigger starts, up to (not including) the first step `until` names. */
-  async pipeline(trigger: PipelineTrigger, options: { until?: (step: StepDefinition) => boolean } = {}): Promise<PipelineRun> {
+  async pipeline(
+    trigger: PipelineTrigger,
+    options: { until?: (step: StepDefinition) => boolean; variables?: Readonly<Record<string, string>> } = {},
+  ): Promise<PipelineRun> {
     const { name, items } = pipelineFor(this.pipelineFile, trigger);
     const stop =
       options.until === undefined ? -1 : items.findIndex((item) => (item.kind === 'step' ? [item.step] : item.steps).some(options.until!));
     const buildNumber = ++this.buildNumber;
     this.out(`pipeline #${buildNumber}: ${name}`);
-    const results = await runPipeline(stop < 0 ? items : items.slice(0, stop), trigger, this.runnerOptions(buildNumber));
+    const overrides = options.variables === undefined ? {} : { variables: options.variables };
+    const results = await runPipeline(stop < 0 ? items : items.slice(0, stop), trigger, this.runnerOptions(buildNumber, overrides));
     return { name, trigger, results, buildNumber };
   }
 
