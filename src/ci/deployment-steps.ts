@@ -10,6 +10,7 @@
 import { existsSync } from 'fs';
 import * as path from 'path';
 import { CONFIG_ENV_VAR, loadConfig } from '../config/load';
+import { RESOLVE_COMMAND } from '../config/lock';
 import { ResolvedConfig } from '../config/types';
 import { ConfigError } from '../config/validate';
 import { deploymentKind, deploymentOrder, PIPELINE_MAX_STEPS } from './deployment-order';
@@ -58,7 +59,7 @@ export function deploymentStepsSnippet(config: ResolvedConfig, configFile: strin
   ].join('\n');
 }
 
-/** `pipeline-steps`: the snippet on stdout; 1 when the configuration is invalid. */
+/** `pipeline-steps`: the snippet on stdout; 1 when the configuration is invalid or has more accounts than one pipeline holds steps. */
 export function runPipelineSteps(options: CommandOptions & { readonly env: NodeJS.ProcessEnv; readonly cwd: string }): number {
   const { stdout, stderr, env, cwd } = options;
   let loaded;
@@ -90,7 +91,7 @@ export function runPipelineSteps(options: CommandOptions & { readonly env: NodeJ
   const unknown = loaded.config.accounts.filter((a) => a.deploymentEnvironment !== undefined && deploymentKind(a).type === undefined);
   if (unknown.length > 0 && unknown.length < deployments) {
     stderr(
-      `note: the lock file does not give the environment type of ${unknown.map((a) => a.name).join(', ')}, so their steps keep the configuration's place; run npm run resolve to order them too`,
+      `note: the lock file does not give the environment type of ${unknown.map((a) => a.name).join(', ')}, so their steps keep the configuration's place; run ${RESOLVE_COMMAND} to order them too`,
     );
   }
   stdout(deploymentStepsSnippet(loaded.config, configFile));

@@ -10,11 +10,11 @@
  */
 import { BitbucketApiClient, BitbucketApiError, BitbucketRepository } from '../bitbucket/api';
 import { normaliseUuid } from '../bitbucket/protocol';
-import { NameLock } from '../config/lock';
+import { NameLock, RESOLVE_COMMAND } from '../config/lock';
 import { quote as show } from '../iam/rules';
 import { environmentNamed, lockUuid } from './resolve';
 
-const AFTER = `update the configuration if needed, then run npm run resolve and apply`;
+const AFTER = `update the configuration if needed, then run ${RESOLVE_COMMAND} and apply`;
 
 /** A repository by slug or UUID; undefined when Bitbucket answers 404. */
 async function repositoryOrNothing(
@@ -58,7 +58,7 @@ export async function lockDifferences(lock: NameLock, client: BitbucketApiClient
       }
       const renamed = current.full_name ?? `${workspace}/${current.slug}`;
       differences.push(
-        `repository ${show(fullName)} was renamed to ${show(renamed)} (same UUID ${show(locked.uuid)}): rename it in the configuration, then run npm run resolve`,
+        `repository ${show(fullName)} was renamed to ${show(renamed)} (same UUID ${show(locked.uuid)}): rename it in the configuration, then run ${RESOLVE_COMMAND}`,
       );
     }
     if (Object.keys(locked.environments).length === 0 || current === undefined) continue;
@@ -73,7 +73,7 @@ export async function lockDifferences(lock: NameLock, client: BitbucketApiClient
         );
       } else if (sameName === undefined && sameUuid !== undefined) {
         differences.push(
-          `${of} was renamed to ${show(sameUuid.name)} (same UUID ${show(environment.uuid)}): rename it in the configuration, then run npm run resolve`,
+          `${of} was renamed to ${show(sameUuid.name)} (same UUID ${show(environment.uuid)}): rename it in the configuration, then run ${RESOLVE_COMMAND}`,
         );
       } else if (sameName === undefined) {
         differences.push(`${of} is gone: the repository has no environment of that name or of UUID ${show(environment.uuid)}; ${AFTER}`);
@@ -83,11 +83,11 @@ export async function lockDifferences(lock: NameLock, client: BitbucketApiClient
       const type = now.environment_type?.name;
       if (type !== environment.type) {
         differences.push(
-          `${of} is now of type ${show(type ?? 'unknown')}, not the lock's ${show(environment.type ?? 'unknown')}: Bitbucket orders deployment steps by type; run npm run resolve, then npm run pipeline-steps`,
+          `${of} is now of type ${show(type ?? 'unknown')}, not the lock's ${show(environment.type ?? 'unknown')}: Bitbucket orders deployment steps by type; run ${RESOLVE_COMMAND}, then npm run pipeline-steps`,
         );
       } else if (now.rank !== environment.rank) {
         differences.push(
-          `${of} now has rank ${now.rank ?? 'unknown'}, not the lock's ${environment.rank ?? 'unknown'}: run npm run resolve, then npm run pipeline-steps`,
+          `${of} now has rank ${now.rank ?? 'unknown'}, not the lock's ${environment.rank ?? 'unknown'}: run ${RESOLVE_COMMAND}, then npm run pipeline-steps`,
         );
       }
     }
