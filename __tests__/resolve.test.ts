@@ -355,6 +355,15 @@ describe('npm run resolve', () => {
     );
   });
 
+  it('says a configuration file it cannot read, and writes nothing', async () => {
+    const run = await resolveFile('config/missing.json', basic);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('cannot be read (ENOENT); set BITBUCKET_OIDC_CONFIG to the path of your configuration file');
+    expect(run.stderr).toContain('config/missing.lock.json was not written.');
+    expect(double.requests).toEqual([]);
+  });
+
   it('needs BITBUCKET_OIDC_CONFIG, and takes no other argument than --check', async () => {
     const stderr: string[] = [];
     const io = { cwd: work, stdout: () => undefined, stderr: (l: string) => stderr.push(l) };

@@ -71,17 +71,24 @@ export function lockNamesFor(file: string, cwd = process.cwd()): LockNames {
  * @param cwd what messages show the lock file's path relative to
  */
 export function readConfigFile(file: string, cwd = process.cwd()): ValidationResult {
+  return validateConfig(readConfigInput(file), file, path.dirname(file), lockNamesFor(file, cwd));
+}
+
+/**
+ * Reads and parses the configuration file at `file`, not yet validated.
+ * @param source how messages name the file @default file
+ */
+export function readConfigInput(file: string, source = file): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new ConfigError(file, [
+    throw new ConfigError(source, [
       { path: '', message: `cannot be read (${code}); set ${CONFIG_ENV_VAR} to the path of your configuration file` },
     ]);
   }
-  const input = parseConfigJson(text, file);
-  return validateConfig(input, file, path.dirname(file), lockNamesFor(file, cwd));
+  return parseConfigJson(text, source);
 }
 
 /** Loads the configuration named by the environment (or the bundled example). */

@@ -13,7 +13,7 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { authFromEnv, BitbucketApiClient, BitbucketApiError } from '../bitbucket/api';
-import { CONFIG_ENV_VAR, configPath, lockNamesFor, parseConfigJson } from '../config/load';
+import { CONFIG_ENV_VAR, configPath, lockNamesFor, readConfigInput } from '../config/load';
 import { LockFileError, lockPathFor, lockText, readLockFor, RESOLVE_COMMAND } from '../config/lock';
 import { ConfigError, validateConfig } from '../config/validate';
 import { lockDifferences } from './check';
@@ -75,16 +75,7 @@ export async function runResolve(options: ResolveOptions): Promise<number> {
   }
 
   try {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      stderr(
-        `error: ${shown(file)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); set ${CONFIG_ENV_VAR} to your configuration file`,
-      );
-      return failed;
-    }
-    const input = parseConfigJson(text, shown(file));
+    const input = readConfigInput(file, shown(file));
     if (checking) return await check(input, file, client, { stdout, stderr, shown, cwd });
 
     const recorder = new RecordingNames();
