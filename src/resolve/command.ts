@@ -13,7 +13,8 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { authFromEnv, BitbucketApiClient, BitbucketApiError } from '../bitbucket/api';
-import { CONFIG_ENV_VAR, configPath, lockNamesFor, readConfigInput } from '../config/load';
+import { CONFIG_ENV_VAR, configPath, readConfigInput } from '../config/load';
+import { LockNames } from '../config/names';
 import { LockFileError, lockPathFor, lockText, readLockFor, RESOLVE_COMMAND } from '../config/lock';
 import { ConfigError, validateConfig } from '../config/validate';
 import { lockDifferences } from './check';
@@ -76,7 +77,7 @@ export async function runResolve(options: ResolveOptions): Promise<number> {
 
   try {
     const input = readConfigInput(file, shown(file));
-    if (checking) return await check(input, file, client, { stdout, stderr, shown, cwd });
+    if (checking) return await check(input, file, client, { stdout, stderr, shown });
 
     const recorder = new RecordingNames();
     validateConfig(input, shown(file), path.dirname(file), recorder);
@@ -120,7 +121,7 @@ async function check(
   input: unknown,
   file: string,
   client: BitbucketApiClient,
-  io: { stdout: (line: string) => void; stderr: (line: string) => void; shown: (target: string) => string; cwd: string },
+  io: { stdout: (line: string) => void; stderr: (line: string) => void; shown: (target: string) => string },
 ): Promise<number> {
   const lockFile = lockPathFor(file);
   let loaded;
@@ -137,7 +138,7 @@ async function check(
   }
   const differences: string[] = [];
   try {
-    validateConfig(input, io.shown(file), path.dirname(file), lockNamesFor(file, io.cwd));
+    validateConfig(input, io.shown(file), path.dirname(file), new LockNames(loaded, io.shown(lockFile)));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     differences.push(...error.problems.map((p) => `${io.shown(file)}: ${p.message}`));
