@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { homedir, tmpdir } from 'os';
 import * as path from 'path';
 import { readConfigFile } from '../../../src/config/load';
+import { lockPathFor } from '../../../src/config/lock';
 import { ResolvedAccount, ResolvedConfig, stackName } from '../../../src/config/types';
 import { deploymentStepsSnippet } from '../../../src/ci';
 import { buildApp } from '../../../src/stacks/app';
@@ -526,6 +527,9 @@ function readConfigUnderRehearsal(options: RehearsalOptions, dir: string): Resol
   const file = path.join(dir, options.configFile);
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, given);
+  // The lock file given beside it, read as the synth will read it.
+  const lock = options.files?.[lockPathFor(options.configFile)];
+  if (lock !== undefined) writeFileSync(lockPathFor(file), lock);
   return readConfigFile(file).config;
 }
 
