@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { stackName } from '../src/config/types';
+import { stackName, stateKey } from '../src/config/types';
 import { startBitbucketApiDouble } from './support/bitbucket-api-double';
 import { exampleWorld } from './support/example-world';
 import { AdminCommand, CHECK_NAMES, PipelineRun, PULL_REQUEST, PUSH_TO_MAIN, Rehearsal, tail } from './support/rehearsal/rehearse';
@@ -221,7 +221,7 @@ describeWithTerraform(
       expect(write.passed).toBe(false);
       expect(write.log).toContain('AccessDenied');
       expect(write.log).toContain(
-        `is not authorized to perform: s3:PutObject on resource: "arn:aws:s3:::${rehearsal.config.state.bucket}/${rehearsal.config.state.keyPrefix}/staging/workload.tfstate"`,
+        `is not authorized to perform: s3:PutObject on resource: "arn:aws:s3:::${rehearsal.config.state.bucket}/${stateKey(rehearsal.config.state, rehearsal.account('staging'), 'workload')}"`,
       );
       expect(await rehearsal.state('staging', 'workload')).toEqual(before);
     });

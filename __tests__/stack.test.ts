@@ -26,12 +26,12 @@ describe('the stacks synthesized from the example', () => {
     expect(workload.terraform.backend.s3).toEqual({
       bucket: 'acme-terraform-state-example',
       region: 'eu-west-1',
-      key: 'bitbucket-oidc/production/workload.tfstate',
+      key: 'bitbucket-oidc/444455556666/workload.tfstate',
       encrypt: true,
       use_lockfile: true,
     });
-    expect(bootstrap.terraform.backend.s3.key).toBe('bitbucket-oidc/production/bootstrap.tfstate');
-    expect(parsed('staging', 'workload').terraform.backend.s3.key).toBe('bitbucket-oidc/staging/workload.tfstate');
+    expect(bootstrap.terraform.backend.s3.key).toBe('bitbucket-oidc/444455556666/bootstrap.tfstate');
+    expect(parsed('staging', 'workload').terraform.backend.s3.key).toBe('bitbucket-oidc/111122223333/workload.tfstate');
   });
 
   it("has S3 encrypt the state with the bucket's KMS key under SSE-KMS: with the key named, or with no header so the bucket's default applies", () => {

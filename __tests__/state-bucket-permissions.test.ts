@@ -11,11 +11,13 @@
  */
 import { PIPELINE_POLICY_NAMES, accountBoundaryPolicy } from '../src/config/pipeline-section';
 import { stateStoragePolicies } from '../src/config/state-section';
-import { ResolvedAccount, ResolvedConfig, roleArn, StackKind, stateKey } from '../src/config/types';
+import { ResolvedAccount, ResolvedConfig, roleArn, StackKind, StateKeyLayout, stateKey } from '../src/config/types';
 import { validateConfig } from '../src/config/validate';
-import { PolicyDocument } from '../src/iam/policy';
+import { PolicyDocument, policySize } from '../src/iam/policy';
+import { RESOURCE_POLICY_SIZE_LIMITS } from '../src/pipeline-roles';
 import { adaptPrincipal, adaptRequest, S3_CONTEXT_KEY } from './support/kms-context-adapter';
 import { decide, DecisionTally, PermissionRequest, SimulatedPrincipal } from './support/simulate-permissions';
+import { generateConfig } from './support/generate-config';
 import { exampleConfig } from './support/synth';
 
 jest.setTimeout(60_000);
@@ -23,9 +25,16 @@ jest.setTimeout(60_000);
 const tally = new DecisionTally();
 
 /** The example (SSE-S3, state in production), and three accounts with a created KMS key. */
-function kmsConfig(): unknown {
+function kmsConfig(keyLayout?: StateKeyLayout): unknown {
   const config = exampleConfig();
-  config.state = { ...config.state, account: 'tooling', keyPrefix: 'tf', encryption: 'SSE-KMS', noncurrentVersionExpirationDays: 30 };
+  config.state = {
+    ...config.state,
+    account: 'tooling',
+    keyPrefix: 'tf',
+    encryption: 'SSE-KMS',
+    noncurrentVersionExpirationDays: 30,
+    ...(keyLayout === undefined ? {} : { keyLayout }),
+  };
   config.accounts.push({
     name: 'tooling',
     accountId: '777788889999',
@@ -37,9 +46,32 @@ function kmsConfig(): unknown {
   return config;
 }
 
-const CONFIGS = [
+/** `count` accounts with pipeline roles, the state in the first one's bucket. */
+function manyAccounts(count: number, encryption?: 'SSE-KMS'): ResolvedConfig {
+  const config = generateConfig({ roles: 0, accounts: count, pipeline: true });
+  const state = config.state as Record<string, unknown>;
+  if (encryption !== undefined) state.encryption = encryption;
+  return validateConfig(config).config;
+}
+
+const CONFIGS: { name: string; config: ResolvedConfig }[] = [
   { name: 'the example (state in production, SSE-S3)', config: validateConfig(exampleConfig()).config },
   { name: 'three accounts (state in tooling, SSE-KMS with a created key)', config: validateConfig(kmsConfig()).config },
+  {
+    name: 'three accounts with keys by account name (the original layout)',
+    config: validateConfig(kmsConfig('account-name')).config,
+  },
+];
+
+/**
+ * Configurations of many accounts. Every account's roles are proven to reach their own state; the
+ * refusals are proven for a sample: the state account and the last account are refused every other
+ * account's keys, the second and a middle account their neighbours' (the statements are the same for
+ * every account, so this is where a mistake in them would show).
+ */
+const MANY: { name: string; config: ResolvedConfig }[] = [
+  { name: '100 accounts (state in the first, SSE-S3)', config: manyAccounts(100) },
+  { name: '100 accounts (state in the first, SSE-KMS with a created key)', config: manyAccounts(100, 'SSE-KMS') },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -74,7 +106,7 @@ function worldOf(config: ResolvedConfig): World {
 }
 
 const objectArn = (world: World, account: ResolvedAccount, kind: StackKind) =>
-  `${world.bucketArn}/${stateKey(world.config.state.keyPrefix, account, kind)}`;
+  `${world.bucketArn}/${stateKey(world.config.state, account, kind)}`;
 const lockArn = (world: World, account: ResolvedAccount, kind: StackKind) => `${objectArn(world, account, kind)}.tflock`;
 
 /** A role session, with the role's ARN (path included) for `aws:PrincipalArn`. */
@@ -108,6 +140,32 @@ const EVERYTHING: PolicyDocument = {
   Statement: [{ Sid: 'Everything', Effect: 'Allow', Action: '*', Resource: '*' }],
 };
 
+/**
+ * A pipeline role whose identity policy an administrator of its account widened to `*`: outside the
+ * state account, the bucket's (and the key's) policy alone then stands between it and the state of
+ * every other account.
+ */
+function widenedPipelineSession(account: ResolvedAccount, which: 'plan' | 'deploy'): Session {
+  const role = account.pipelineRoles[which === 'plan' ? 0 : 1];
+  return session(account, role.path, role.name, [EVERYTHING]);
+}
+
+/** What a widened pipeline role of `account` must still never reach: the state of the `others`. */
+function otherAccountsState(world: World, who: Session, others: readonly ResolvedAccount[]): Named[] {
+  return others.flatMap((other): Named[] => [
+    [`read ${other.name}'s state`, s3(world, who, 's3:GetObject', objectArn(world, other, 'workload'))],
+    [`write ${other.name}'s state`, s3(world, who, 's3:PutObject', objectArn(world, other, 'workload'))],
+    [`take ${other.name}'s lock`, s3(world, who, 's3:PutObject', lockArn(world, other, 'workload'))],
+    [
+      `list ${other.name}'s state key`,
+      s3(world, who, 's3:ListBucket', world.bucketArn, { 's3:prefix': stateKey(world.config.state, other, 'workload') }),
+    ],
+    ...(world.keyArn === undefined
+      ? []
+      : [[`decrypt ${other.name}'s state through S3`, kms(world, who, 'kms:Decrypt', objectArn(world, other, 'workload'))] as Named]),
+  ]);
+}
+
 /** A workload role given `*`, capped by its account's boundary (as the pipeline would create it). */
 function workloadSession(world: World, account: ResolvedAccount): Session {
   const { config } = world;
@@ -133,7 +191,7 @@ function s3(world: World, who: Session, action: string, resource: string, extra:
     resource,
     resourceAccount: world.stateAccount.accountId,
     resourcePolicy: world.bucketPolicy,
-    context: { 'aws:PrincipalArn': who.roleArn, 'aws:SecureTransport': 'true', ...extra },
+    context: { 'aws:PrincipalArn': who.roleArn, 'aws:PrincipalAccount': who.accountId, 'aws:SecureTransport': 'true', ...extra },
     label: `${action} on ${resource} ${JSON.stringify(extra)}`,
   };
 }
@@ -147,6 +205,7 @@ function kms(world: World, who: Session, action: string, object?: string): Permi
     resourcePolicy: world.keyPolicy!,
     context: {
       'aws:PrincipalArn': who.roleArn,
+      'aws:PrincipalAccount': who.accountId,
       ...(object === undefined ? {} : { 'kms:ViaService': world.viaService, [S3_CONTEXT_KEY]: object }),
     },
     label: `${action} on ${world.keyArn} for ${object ?? '(a direct call)'}`,
@@ -159,7 +218,7 @@ async function verdict(who: Session, request: PermissionRequest): Promise<'ALLOW
 
 /** What a plan (and, with `deploy`, an apply) of the account's workload stack does in the bucket. */
 function stateNeeds(world: World, who: Session, account: ResolvedAccount, which: 'plan' | 'deploy'): Named[] {
-  const key = stateKey(world.config.state.keyPrefix, account, 'workload');
+  const key = stateKey(world.config.state, account, 'workload');
   const object = objectArn(world, account, 'workload');
   const lock = lockArn(world, account, 'workload');
   return [
@@ -181,11 +240,16 @@ function stateNeeds(world: World, who: Session, account: ResolvedAccount, which:
 }
 
 /** What a pipeline role must never do in the bucket. */
-function stateForbidden(world: World, who: Session, account: ResolvedAccount, which: 'plan' | 'deploy'): Named[] {
+function stateForbidden(
+  world: World,
+  who: Session,
+  account: ResolvedAccount,
+  which: 'plan' | 'deploy',
+  others = world.config.accounts.filter((a) => a !== account),
+): Named[] {
   const { keyPrefix } = world.config.state;
   const object = objectArn(world, account, 'workload');
   const lock = lockArn(world, account, 'workload');
-  const others = world.config.accounts.filter((a) => a !== account);
   return [
     ...(which === 'plan' ? [['write its state (PutObject)', s3(world, who, 's3:PutObject', object)] as Named] : []),
     ['delete its state', s3(world, who, 's3:DeleteObject', object)],
@@ -207,7 +271,7 @@ function stateForbidden(world: World, who: Session, account: ResolvedAccount, wh
       [`release ${other.name}'s lock`, s3(world, who, 's3:DeleteObject', lockArn(world, other, 'workload'))],
       [
         `list ${other.name}'s state key`,
-        s3(world, who, 's3:ListBucket', world.bucketArn, { 's3:prefix': stateKey(keyPrefix, other, 'workload') }),
+        s3(world, who, 's3:ListBucket', world.bucketArn, { 's3:prefix': stateKey(world.config.state, other, 'workload') }),
       ],
     ]),
     ...(world.keyArn === undefined
@@ -258,6 +322,22 @@ describe.each(CONFIGS)('the state bucket of $name', ({ config }) => {
       });
     }
   });
+
+  describe.each(withPipeline.filter((account) => account !== world.stateAccount).map((account) => ({ account })))(
+    'for the pipeline roles of $account.name widened to "*" by its administrator',
+    ({ account }) => {
+      for (const which of ['plan', 'deploy'] as const) {
+        const who = widenedPipelineSession(account, which);
+        const others = config.accounts.filter((a) => a !== account);
+        it.each(otherAccountsState(world, who, others))(
+          `denies the ${which} role to %s (the bucket's policy alone)`,
+          async (_name, request) => {
+            expect({ request: request.label, decision: await verdict(who, request) }).toEqual({ request: request.label, decision: 'DENY' });
+          },
+        );
+      }
+    },
+  );
 
   describe('for every other principal', () => {
     const anyoneCases = (who: Session): Named[] =>
@@ -333,6 +413,90 @@ describe.each(CONFIGS)('the state bucket of $name', ({ config }) => {
       });
       expect(await verdict(stateAdmin, request)).toBe('DENY');
     });
+  });
+});
+
+/** The cases whose decision is not `expected`, named by the account they concern. */
+async function wrongDecisions(cases: readonly (readonly [string, Session, Named])[], expected: 'ALLOW' | 'DENY'): Promise<string[]> {
+  const wrong: string[] = [];
+  for (const [label, who, [name, request]] of cases) {
+    const decision = await verdict(who, request);
+    if (decision !== expected) wrong.push(`${label}: ${name} (${request.label}) was ${decision}`);
+  }
+  return wrong;
+}
+
+describe.each(MANY)('the state bucket of $name', ({ config }) => {
+  const world = worldOf(config);
+  const { accounts } = config;
+  const last = accounts[accounts.length - 1];
+  const middle = accounts[Math.floor(accounts.length / 2)];
+
+  it("fits S3's 20 KB bucket policy quota with one set of statements for every account", () => {
+    expect(world.stateAccount).toBe(accounts[0]);
+    expect(accounts.every((a) => a.pipelineRoles.length === 2)).toBe(true);
+    expect(policySize(world.bucketPolicy)).toBeLessThanOrEqual(RESOURCE_POLICY_SIZE_LIMITS.bucketPolicy);
+    expect(world.bucketPolicy.Statement).toHaveLength(6);
+  });
+
+  it.each(['plan', 'deploy'] as const)("allows every account's %s role to use its own state key and lock", async (which) => {
+    const cases = accounts.flatMap((account) => {
+      const who = pipelineSession(account, which);
+      return stateNeeds(world, who, account, which).map((c) => [account.name, who, c] as const);
+    });
+    expect(cases.length).toBeGreaterThanOrEqual(accounts.length * 5);
+    expect(await wrongDecisions(cases, 'ALLOW')).toEqual([]);
+  });
+
+  describe.each([
+    { account: accounts[0], label: `${accounts[0].name} (the state account), against every other account`, others: undefined },
+    { account: last, label: `${last.name} (cross-account), against every other account`, others: undefined },
+    { account: accounts[1], label: `${accounts[1].name}, against its neighbours`, others: [accounts[0], accounts[2]] },
+    {
+      account: middle,
+      label: `${middle.name}, against its neighbours`,
+      others: [accounts[accounts.indexOf(middle) - 1], accounts[accounts.indexOf(middle) + 1]],
+    },
+  ])('for the pipeline roles of $label', ({ account, others }) => {
+    it.each(['plan', 'deploy'] as const)(
+      "denies the %s role every other account's state and lock, and what no pipeline role may do",
+      async (which) => {
+        const who = pipelineSession(account, which);
+        const cases = stateForbidden(world, who, account, which, others).map((c) => [account.name, who, c] as const);
+        expect(await wrongDecisions(cases, 'DENY')).toEqual([]);
+      },
+    );
+  });
+
+  it.each(['plan', 'deploy'] as const)(
+    'denies the %s roles of the last and a middle account, widened to "*" by their administrators, every other account\'s state',
+    async (which) => {
+      const cases = [last, middle].flatMap((account) => {
+        const who = widenedPipelineSession(account, which);
+        return otherAccountsState(
+          world,
+          who,
+          accounts.filter((a) => a !== account),
+        ).map((c) => [account.name, who, c] as const);
+      });
+      expect(await wrongDecisions(cases, 'DENY')).toEqual([]);
+    },
+  );
+
+  it('denies workload roles (identity "*", their boundary) and other accounts\' administrators every state', async () => {
+    const cases = [accounts[0], accounts[1], middle, last].flatMap((owner) =>
+      [workloadSession(world, accounts[0]), workloadSession(world, last), adminSession(last)].flatMap((who) =>
+        (['workload', 'bootstrap'] as const).flatMap((kind) => [
+          [owner.name, who, [`read ${owner.name}'s ${kind} state`, s3(world, who, 's3:GetObject', objectArn(world, owner, kind))]] as const,
+          [
+            owner.name,
+            who,
+            [`write ${owner.name}'s ${kind} state`, s3(world, who, 's3:PutObject', objectArn(world, owner, kind))],
+          ] as const,
+        ]),
+      ),
+    );
+    expect(await wrongDecisions(cases, 'DENY')).toEqual([]);
   });
 });
 

@@ -8,8 +8,9 @@ import * as path from 'path';
 import { stateStoragePolicies } from '../src/config/state-section';
 import { StackKind } from '../src/config/types';
 import { validateConfig } from '../src/config/validate';
-import { resourcePolicyTableMarkdown } from '../src/pipeline-roles';
-import { PolicyDocument } from '../src/iam/policy';
+import { RESOURCE_POLICY_SIZE_LIMITS, resourcePolicyTableMarkdown } from '../src/pipeline-roles';
+import { PolicyDocument, policySize } from '../src/iam/policy';
+import { unescapeTemplate } from '../src/constructs/template-literal';
 import { exampleConfig, ROOT, StackJson, synthesizeAccountStacks } from './support/synth';
 
 const BUCKET = 'acme-terraform-state-example';
@@ -59,7 +60,7 @@ describe('the state bucket of the example (state.account "production")', () => {
   });
 
   it("keeps that stack's own state in the bucket it creates", () => {
-    expect(bootstrap.terraform.backend.s3).toMatchObject({ bucket: BUCKET, key: 'bitbucket-oidc/production/bootstrap.tfstate' });
+    expect(bootstrap.terraform.backend.s3).toMatchObject({ bucket: BUCKET, key: 'bitbucket-oidc/444455556666/bootstrap.tfstate' });
     expect(only(bootstrap, 'aws_s3_bucket').bucket).toBe(BUCKET);
   });
 
@@ -108,7 +109,9 @@ describe('the state bucket of the example (state.account "production")', () => {
 
   it('attaches exactly the generated bucket policy, after the public access block', () => {
     const policy = only(bootstrap, 'aws_s3_bucket_policy');
-    expect(JSON.parse(policy.policy)).toEqual(stateStoragePolicies(config).bucketPolicy);
+    // Terraform reads `$${aws:PrincipalAccount}` as the policy variable itself, which it sends to S3.
+    expect(policy.policy).toContain('$${aws:PrincipalAccount}');
+    expect(JSON.parse(unescapeTemplate(policy.policy))).toEqual(stateStoragePolicies(config).bucketPolicy);
     expect(policy.depends_on).toEqual([expect.stringMatching(/^aws_s3_bucket_public_access_block\./)]);
   });
 
@@ -150,26 +153,50 @@ describe("the state bucket's policy", () => {
     ]);
   });
 
-  it('names each grantee by its account, narrowed to the pipeline roles by aws:PrincipalArn (valid before the roles exist)', () => {
-    expect(grants).toHaveLength(8);
+  it('lists every account once per grant as principals, narrowed to the pipeline roles by aws:PrincipalArn (valid before the roles exist)', () => {
+    expect(grants).toHaveLength(4);
     for (const grant of grants) {
-      const account = /^arn:aws:iam::(\d{12}):root$/.exec((grant.Principal as { AWS: string }).AWS)?.[1];
-      expect(account).toBeDefined();
-      const roles = [grant.Condition?.ArnEquals?.['aws:PrincipalArn']].flat();
+      expect((grant.Principal as { AWS: string[] }).AWS).toEqual(['arn:aws:iam::111122223333:root', 'arn:aws:iam::444455556666:root']);
+      const roles = [grant.Condition?.ArnLike?.['aws:PrincipalArn']].flat();
       expect(roles.length).toBeGreaterThan(0);
-      for (const role of roles)
-        expect(role).toMatch(new RegExp(`^arn:aws:iam::${account}:role/bitbucket-pipeline/bitbucket-(plan|deploy)$`));
+      // The account is the caller's, fixed by the principal: `*` stands for it alone.
+      for (const role of roles) expect(role).toMatch(/^arn:aws:iam::\*:role\/bitbucket-pipeline\/bitbucket-(plan|deploy)$/);
+    }
+  });
+
+  it("grants each account its own keys only: ${aws:PrincipalAccount}, which AWS resolves to the caller's account ID", () => {
+    for (const grant of grants) {
+      const keys = [grant.Resource, grant.Condition?.StringEquals?.['s3:prefix']]
+        .flat()
+        .filter((r) => r !== undefined && r !== `arn:aws:s3:::${BUCKET}`);
+      for (const key of keys) expect(key).toMatch(/(^|\/)bitbucket-oidc\/\$\{aws:PrincipalAccount\}\/workload\.tfstate(\.tflock)?$/);
     }
   });
 
   it('gives only the deploy role PutObject on its state, and nobody PutObject on any other object but a lock file', () => {
     const puts = grants.filter((s) => [s.Action].flat().includes('s3:PutObject'));
+    expect(puts.length).toBe(2);
     for (const put of puts) {
       const resource = String(put.Resource);
       if (resource.endsWith('.tflock')) continue;
-      expect(put.Condition?.ArnEquals?.['aws:PrincipalArn']).toMatch(/bitbucket-deploy$/);
+      expect(put.Condition?.ArnLike?.['aws:PrincipalArn']).toMatch(/bitbucket-deploy$/);
       expect(resource).toMatch(/\/workload\.tfstate$/);
     }
+  });
+
+  it('keeps four statements per account with keys by account name (the original layout)', () => {
+    const { config: byName } = validateConfig(withState({ keyLayout: 'account-name' }));
+    const named = stateStoragePolicies(byName).bucketPolicy.Statement.filter((s) => s.Effect === 'Allow');
+    expect(named.map((s) => s.Sid)).toEqual(
+      ['111122223333', '444455556666'].flatMap((id) => [
+        `PipelineRolesOf${id}ListTheirStateKey`,
+        `PipelineRolesOf${id}ReadTheirState`,
+        `PipelineRolesOf${id}LockTheirState`,
+        `DeployRoleOf${id}WritesItsState`,
+      ]),
+    );
+    expect(JSON.stringify(named)).toContain('bitbucket-oidc/staging/workload.tfstate');
+    expect(JSON.stringify(named)).not.toContain('PrincipalAccount');
   });
 
   it('grants nothing under a bootstrap key', () => {
@@ -184,17 +211,41 @@ describe("the state bucket's policy", () => {
     expect(stateStoragePolicies(resolved).bucketPolicy.Statement.map((s) => s.Sid)).toEqual(['DenyInsecureTransport', 'DenyWorkloadRoles']);
   });
 
-  it("refuses, at validation, more accounts than S3's 20 KB bucket policy quota holds", () => {
+  /** `count` accounts with pipeline roles, the bucket in the first. */
+  function manyAccounts(count: number, keyLayout?: string): any {
     const many = exampleConfig();
-    many.state.account = 'account-00';
-    many.accounts = Array.from({ length: 40 }, (_, i) => ({
-      name: `account-${String(i).padStart(2, '0')}`,
+    many.state = { ...many.state, account: 'account-000', ...(keyLayout === undefined ? {} : { keyLayout }) };
+    many.accounts = Array.from({ length: count }, (_, i) => ({
+      name: `account-${String(i).padStart(3, '0')}`,
       accountId: String(100000000000 + i),
       region: 'eu-west-1',
       deploymentEnvironment: `{${String(i).padStart(8, '0')}-0000-4000-8000-000000000000}`,
       roles: [],
     }));
-    expect(() => validateConfig(many)).toThrow(/state\.account: the state bucket policy is \d+ characters .* at most 20480/);
+    return many;
+  }
+
+  it.each([10, 50, 100])(
+    "holds %i accounts within S3's 20 KB, and its size and the key policy's are those docs/configuration.md gives",
+    (count) => {
+      const withKey = manyAccounts(count);
+      withKey.state.encryption = 'SSE-KMS';
+      const { bucketPolicy, keyPolicy } = stateStoragePolicies(validateConfig(withKey).config);
+      const [bucket, key] = [policySize(bucketPolicy), policySize(keyPolicy!)];
+      expect(bucket).toBeLessThanOrEqual(RESOURCE_POLICY_SIZE_LIMITS.bucketPolicy);
+      expect(key).toBeLessThanOrEqual(RESOURCE_POLICY_SIZE_LIMITS.keyPolicy);
+      const page = readFileSync(path.join(ROOT, 'docs', 'configuration.md'), 'utf8');
+      expect(page).toContain(`| ${count} | ${bucket.toLocaleString('en')} | ${key.toLocaleString('en')} |`);
+    },
+  );
+
+  it("refuses, at validation, more accounts than S3's 20 KB bucket policy quota holds, and says what to do", () => {
+    expect(() => validateConfig(manyAccounts(150))).toThrow(
+      /state\.account: the state bucket policy is \d+ characters .* at most 20480: it grants 6 statements; keep the state of fewer accounts in one bucket/,
+    );
+    expect(() => validateConfig(manyAccounts(20, 'account-name'))).toThrow(
+      /state\.account: the state bucket policy is \d+ characters .* at most 20480: it grants 82 statements; lay the state keys out by account ID \("state\.keyLayout": "account-id"/,
+    );
   });
 });
 
@@ -209,7 +260,7 @@ describe('the state bucket with other settings', () => {
       lifecycle: { prevent_destroy: true },
       region: 'eu-west-1',
     });
-    expect(JSON.parse(key.policy)).toEqual(stateStoragePolicies(validateConfig(input).config).keyPolicy);
+    expect(JSON.parse(unescapeTemplate(key.policy))).toEqual(stateStoragePolicies(validateConfig(input).config).keyPolicy);
     const keyId = Object.keys(bootstrap.resource.aws_kms_key)[0];
     expect(only(bootstrap, 'aws_s3_bucket_server_side_encryption_configuration').rule).toEqual([
       {
@@ -224,7 +275,7 @@ describe('the state bucket with other settings', () => {
     const { config } = validateConfig(withState({ encryption: 'SSE-KMS' }));
     const staging = config.accounts.find((a) => a.name === 'staging')!;
     const [plan, deploy] = staging.pipelineRoles.map((role) => Object.values(role.inlinePolicies)[0] as PolicyDocument);
-    const object = `arn:aws:s3:::${BUCKET}/bitbucket-oidc/staging/workload.tfstate`;
+    const object = `arn:aws:s3:::${BUCKET}/bitbucket-oidc/111122223333/workload.tfstate`;
     const keyOf = (document: PolicyDocument, sid: string) => document.Statement.find((s) => s.Sid === sid);
     expect(keyOf(plan, 'DecryptOwnStateWithStateKey')).toEqual({
       Sid: 'DecryptOwnStateWithStateKey',

@@ -33,6 +33,7 @@ describe('state.account', () => {
       bucket: 'acme-terraform-state-example',
       region: 'eu-west-1',
       keyPrefix: 'bitbucket-oidc',
+      keyLayout: 'account-id',
       partition: 'aws',
       account: { name: 'production', accountId: '444455556666' },
       encryption: { type: 'SSE-S3' },
@@ -189,7 +190,13 @@ describe('the state section as a whole', () => {
   });
 
   it('declares its fields once, for the validator and the JSON Schema alike, with the same bounds and defaults', () => {
-    expect(Object.keys(FIELDS.state.optional)).toEqual(['keyPrefix', 'account', 'encryption', 'noncurrentVersionExpirationDays']);
+    expect(Object.keys(FIELDS.state.optional)).toEqual([
+      'keyPrefix',
+      'keyLayout',
+      'account',
+      'encryption',
+      'noncurrentVersionExpirationDays',
+    ]);
     const schema = (configSchema().definitions as Record<string, any>).state.properties;
     expect(schema.noncurrentVersionExpirationDays).toMatchObject({
       minimum: NONCURRENT_VERSION_DAYS.min,
@@ -198,5 +205,18 @@ describe('the state section as a whole', () => {
     });
     expect(schema.encryption.default).toBe(STATE_DEFAULTS.encryption);
     expect(schema.keyPrefix.default).toBe(STATE_DEFAULTS.keyPrefix);
+    expect(schema.keyLayout).toMatchObject({ enum: ['account-id', 'account-name'], default: STATE_DEFAULTS.keyLayout });
+  });
+
+  it('lays the state keys out by account ID unless told otherwise, and refuses another layout by name', () => {
+    const { config } = validateConfig(withState({ keyLayout: 'account-name' }));
+    expect(config.state.keyLayout).toBe('account-name');
+    expectProblem(
+      withState({ keyLayout: 'by-id' }),
+      'state.keyLayout',
+      '"by-id" must be "account-id" or "account-name"',
+      'e.g. "account-id"',
+    );
+    expectProblem(withState({ keyLayout: true }), 'state.keyLayout', 'must be a string');
   });
 });

@@ -330,7 +330,7 @@ describe('HCL output (cdktf synth --hcl, the exit ramp to plain Terraform)', () 
     expect(parsed.terraform[0].backend.s3[0]).toMatchObject({
       encrypt: true,
       use_lockfile: true,
-      key: 'bitbucket-oidc/production/bootstrap.tfstate',
+      key: 'bitbucket-oidc/444455556666/bootstrap.tfstate',
     });
 
     delete process.env.SYNTH_HCL_OUTPUT;

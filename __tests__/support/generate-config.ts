@@ -19,6 +19,12 @@ export interface GenerateOptions {
   readonly customAudiences?: readonly string[];
   /** One role in this many trusts the whole workspace (`allowAllRepositories`). @default 0 - never */
   readonly allowAllEvery?: number;
+  /**
+   * A `pipeline` section, a deployment environment for each account, and the state bucket managed by
+   * the first account's bootstrap stack, as a team running this project from its own pipeline has.
+   * @default false
+   */
+  readonly pipeline?: boolean;
 }
 
 /** A small seeded PRNG (mulberry32): fast, deterministic, good enough for test data. */
@@ -44,8 +50,10 @@ const REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-2', 'eu-central-1'];
 
 /** A valid configuration (plain JSON, as a user would write it) with `roles` roles. */
 export function generateConfig(options: GenerateOptions): Record<string, unknown> {
-  const { roles, seed = 1, customAudiences = [], allowAllEvery = 0 } = options;
-  const accountCount = Math.max(1, Math.min(options.accounts ?? 1 + Math.floor(roles / 100), Math.max(roles, 1)));
+  const { roles, seed = 1, customAudiences = [], allowAllEvery = 0, pipeline = false } = options;
+  const requested = options.accounts ?? 1 + Math.floor(roles / 100);
+  // Without a pipeline section every account needs a role of its own.
+  const accountCount = Math.max(1, pipeline ? requested : Math.min(requested, Math.max(roles, 1)));
   const random = prng(seed);
   const uuid = () => randomUuid(random);
   // A pool of repositories that roles draw from, as in a real workspace; each repository has its own
@@ -59,6 +67,7 @@ export function generateConfig(options: GenerateOptions): Record<string, unknown
     name: `account-${String(a + 1).padStart(2, '0')}`,
     accountId: String(100000000000 + (a + 1) * 1111111).padStart(12, '0'),
     region: REGIONS[a % REGIONS.length],
+    ...(pipeline ? { deploymentEnvironment: { uuid: `{${uuid()}}`, name: `Account ${a + 1}` } } : {}),
     roles: [] as Record<string, unknown>[],
   }));
 
@@ -113,7 +122,8 @@ export function generateConfig(options: GenerateOptions): Record<string, unknown
     workspace: 'acme',
     workspaceUuid: `{${uuid()}}`,
     ...(customAudiences.length === 0 ? {} : { audiences: [...customAudiences] }),
-    state: { bucket: 'acme-terraform-state', region: 'eu-west-1' },
+    state: { bucket: 'acme-terraform-state', region: 'eu-west-1', ...(pipeline ? { account: accounts[0].name } : {}) },
+    ...(pipeline ? { pipeline: { repository: { uuid: `{${uuid()}}` } } } : {}),
     accounts,
   };
 }

@@ -9,6 +9,7 @@ import { DOCUMENT_FIELDS, STATEMENT_FIELDS } from '../iam/grammar';
 import { BASE_CONDITION_OPERATORS, LEGACY_POLICY_VERSION, POLICY_VERSION } from '../iam/policy';
 import { BITBUCKET_RULES } from '../bitbucket/protocol';
 import { LIMITS, RULES, ValueRule } from '../iam/rules';
+import { STATE_KEY_LAYOUTS } from './types';
 
 /** A JSON Schema (draft-07) fragment. */
 export type JsonSchema = { readonly [keyword: string]: unknown };
@@ -123,10 +124,14 @@ export const FIELDS = {
       region: field('Region of the bucket.', text(RULES.region), '"eu-west-1"'),
     },
     optional: {
-      keyPrefix: field('Prefix of the state keys: <keyPrefix>/<account>/<bootstrap|workload>.tfstate.', {
+      keyPrefix: field('Prefix of the state keys: <keyPrefix>/<account ID or name>/<bootstrap|workload>.tfstate.', {
         ...text(RULES.keyPrefix),
         default: 'bitbucket-oidc',
       }),
+      keyLayout: field(
+        'What names each account\'s folder of state keys: its 12-digit ID (account-id: one set of bucket policy statements serves every account, 100 accounts and more per bucket) or its name (account-name: the original layout, about a dozen accounts per bucket). See "Many accounts in one state bucket" to move existing state.',
+        { enum: [...STATE_KEY_LAYOUTS], default: STATE_KEY_LAYOUTS[0] },
+      ),
       account: field(
         'Name of the account (one of accounts[].name) whose bootstrap stack creates and manages the bucket; without it the bucket is managed outside this project.',
         text(RULES.accountName),

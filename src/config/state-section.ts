@@ -8,6 +8,7 @@ import { partitionOfRegion } from '../bitbucket/protocol';
 import {
   PipelinePolicyContextError,
   PipelineStateContext,
+  PRINCIPAL_ACCOUNT_VARIABLE,
   StateBucketAccount,
   stateBucketPolicy,
   StateBucketPolicyInput,
@@ -17,17 +18,33 @@ import { PolicyDocument } from '../iam/policy';
 import { join, quote as show, RULES, ValueRule } from '../iam/rules';
 import type { Checker, JsonObject } from './checker';
 import { FIELDS } from './fields';
-import { ResolvedAccount, ResolvedPipeline, ResolvedState, ResolvedStateEncryption, roleArn, stateKey } from './types';
+import {
+  ResolvedAccount,
+  ResolvedPipeline,
+  ResolvedState,
+  ResolvedStateEncryption,
+  roleArn,
+  STATE_KEY_LAYOUTS,
+  StateKeyLayout,
+  stateKey,
+} from './types';
 
 /** The defaults of the `state` section, named once. */
 export const STATE_DEFAULTS = {
   keyPrefix: 'bitbucket-oidc',
+  keyLayout: STATE_KEY_LAYOUTS[0],
   encryption: 'SSE-S3',
   noncurrentVersionExpirationDays: 90,
 } as const;
 
 /** `state.noncurrentVersionExpirationDays`: at least a day, at most ten years. */
 export const NONCURRENT_VERSION_DAYS = { min: 1, max: 3650 } as const;
+
+const KEY_LAYOUT_RULE: ValueRule = {
+  test: (value) => (STATE_KEY_LAYOUTS as readonly string[]).includes(value),
+  rule: `be ${STATE_KEY_LAYOUTS.map((l) => JSON.stringify(l)).join(' or ')}: what names each account's folder of state keys`,
+  example: STATE_DEFAULTS.keyLayout,
+};
 
 /** The two named encryption settings. */
 export const STATE_ENCRYPTION_NAMES = ['SSE-S3', 'SSE-KMS'] as const;
@@ -66,6 +83,8 @@ export function readState(check: Checker, value: unknown, accounts: unknown): Re
   const bucket = object.bucket === undefined ? undefined : check.string('state.bucket', object.bucket, RULES.bucket);
   const region = object.region === undefined ? undefined : check.string('state.region', object.region, RULES.region);
   const keyPrefix = check.optionalString('state.keyPrefix', object.keyPrefix, RULES.keyPrefix) ?? STATE_DEFAULTS.keyPrefix;
+  const keyLayout = (check.optionalString('state.keyLayout', object.keyLayout, KEY_LAYOUT_RULE) ??
+    STATE_DEFAULTS.keyLayout) as StateKeyLayout;
   const partition = partitionOfRegion(region ?? 'us-east-1');
 
   const named = check.optionalString('state.account', object.account, RULES.accountName);
@@ -115,6 +134,7 @@ export function readState(check: Checker, value: unknown, accounts: unknown): Re
     bucket,
     region,
     keyPrefix,
+    keyLayout,
     partition,
     ...(account === undefined ? {} : { account }),
     encryption,
@@ -202,7 +222,10 @@ export function stateWarnings(
 }
 
 /** Where one account's pipeline roles find their workload state, and how it is encrypted. */
-export function pipelineStateContext(state: ResolvedState, account: { readonly name: string }): PipelineStateContext {
+export function pipelineStateContext(
+  state: ResolvedState,
+  account: { readonly name: string; readonly accountId: string },
+): PipelineStateContext {
   const { encryption } = state;
   const kms =
     encryption.type === 'SSE-S3'
@@ -212,11 +235,14 @@ export function pipelineStateContext(state: ResolvedState, account: { readonly n
         : state.account === undefined
           ? {}
           : { createdKmsKey: { accountId: state.account.accountId, region: state.region } };
-  return { bucket: state.bucket, key: stateKey(state.keyPrefix, account, 'workload'), ...kms };
+  return { bucket: state.bucket, key: stateKey(state, account, 'workload'), ...kms };
 }
 
 /** The accounts whose plan and deploy roles keep their workload state in the bucket, for its policies. */
-export function stateBucketAccounts(state: Pick<ResolvedState, 'keyPrefix'>, accounts: readonly ResolvedAccount[]): StateBucketAccount[] {
+export function stateBucketAccounts(
+  state: Pick<ResolvedState, 'keyPrefix' | 'keyLayout'>,
+  accounts: readonly ResolvedAccount[],
+): StateBucketAccount[] {
   return accounts.flatMap((account) => {
     const [plan, deploy] = account.pipelineRoles;
     if (plan === undefined || deploy === undefined) return [];
@@ -225,7 +251,7 @@ export function stateBucketAccounts(state: Pick<ResolvedState, 'keyPrefix'>, acc
         accountId: account.accountId,
         planRoleArn: roleArn(account, plan),
         deployRoleArn: roleArn(account, deploy),
-        stateKey: stateKey(state.keyPrefix, account, 'workload'),
+        stateKey: stateKey(state, account, 'workload'),
       },
     ];
   });
@@ -242,6 +268,10 @@ export function stateStoragePolicies(config: { readonly state: ResolvedState; re
     bucket: state.bucket,
     accounts: stateBucketAccounts(state, accounts),
     workloadPaths: accounts.map((account) => account.workloadPath),
+    // Keys by account ID: every account's key is this one with its ID, which AWS gives the policy.
+    ...(state.keyLayout === 'account-id'
+      ? { sharedStateKey: stateKey(state, { name: '', accountId: PRINCIPAL_ACCOUNT_VARIABLE }, 'workload') }
+      : {}),
   };
   const createsKey = state.encryption.type === 'SSE-KMS' && state.encryption.key === 'created' && state.account !== undefined;
   return {

@@ -104,14 +104,26 @@ export type PermissionsBoundaryConfig =
  */
 export type StateEncryptionConfig = 'SSE-S3' | 'SSE-KMS' | { readonly kmsKeyArn: string };
 
+/** What names an account's folder of state keys (`state.keyLayout`), default first. */
+export const STATE_KEY_LAYOUTS = ['account-id', 'account-name'] as const;
+export type StateKeyLayout = (typeof STATE_KEY_LAYOUTS)[number];
+
 /** Remote state location shared by the stacks; each stack has its own key. */
 export interface StateConfig {
   /** S3 bucket (versioning and encryption enabled). @example 'acme-terraform-state' */
   readonly bucket: string;
   /** Region of the bucket. @example 'eu-west-1' */
   readonly region: string;
-  /** Prefix of the state keys: `<keyPrefix>/<account>/<bootstrap|workload>.tfstate`. @default 'bitbucket-oidc' */
+  /** Prefix of the state keys: `<keyPrefix>/<account ID or name>/<bootstrap|workload>.tfstate`. @default 'bitbucket-oidc' */
   readonly keyPrefix?: string;
+  /**
+   * What names an account's folder of state keys: its 12-digit ID (`account-id`: one set of bucket
+   * policy statements serves every account, through `${aws:PrincipalAccount}`) or its `name`
+   * (`account-name`: the original layout, four statements per account, about a dozen accounts per
+   * bucket). docs/configuration.md, "Many accounts in one state bucket", moves existing state.
+   * @default 'account-id'
+   */
+  readonly keyLayout?: StateKeyLayout;
   /**
    * Name of the account (one of `accounts[].name`) whose bootstrap stack creates and manages the bucket:
    * versioning, encryption, public access blocked, a TLS-only bucket policy granting each account's
@@ -302,6 +314,7 @@ export interface ResolvedState {
   readonly bucket: string;
   readonly region: string;
   readonly keyPrefix: string;
+  readonly keyLayout: StateKeyLayout;
   /** The partition of the bucket's region: its ARNs are `arn:<partition>:s3:::<bucket>`. */
   readonly partition: string;
   /** The account whose bootstrap stack manages the bucket. @default - managed outside this project */
@@ -342,9 +355,13 @@ export function stackName(account: Pick<AccountConfig, 'name'>, kind: StackKind)
   return `bitbucket-oidc-${account.name}-${kind}`;
 }
 
-/** The state object key of an account's stack: `<keyPrefix>/<account>/<kind>.tfstate`. */
-export function stateKey(keyPrefix: string, account: Pick<AccountConfig, 'name'>, kind: StackKind): string {
-  return `${keyPrefix}/${account.name}/${kind}.tfstate`;
+/** The state object key of an account's stack: `<keyPrefix>/<account ID or name>/<kind>.tfstate`. */
+export function stateKey(
+  state: Pick<ResolvedState, 'keyPrefix' | 'keyLayout'>,
+  account: Pick<AccountConfig, 'name' | 'accountId'>,
+  kind: StackKind,
+): string {
+  return `${state.keyPrefix}/${state.keyLayout === 'account-id' ? account.accountId : account.name}/${kind}.tfstate`;
 }
 
 /**

@@ -4,8 +4,20 @@
  * deploy roles exactly what their identity policies grant them on the state (`statePolicyStatements`):
  * their own account's workload state key and lock file, cross-account; nothing else is granted.
  *
- * - Cross-account principals are the account (`arn:<p>:iam::<account>:root`), narrowed to one role by
- *   `ArnEquals aws:PrincipalArn`: S3 and KMS refuse a policy whose principal names a role that does not
+ * - With the state keys laid out by account ID (`sharedStateKey`), one set of statements serves every
+ *   account: the accounts are listed once per statement as principals, the roles are matched by path
+ *   and name (`arn:<p>:iam::*:role/<path><name>`, the account being fixed by the principal), and the
+ *   object is `<prefix>/${aws:PrincipalAccount}/workload.tfstate`, which AWS resolves to the caller's
+ *   own account ID: a role of one account can name no other account's key. The policy grows by one
+ *   account ID per statement (about 33 characters each), not by four statements per account. A tag
+ *   on the roles (`${aws:PrincipalTag/...}`) would serve too, but its value is whatever an
+ *   administrator of the caller's account writes on the role, so one account's administrators could
+ *   reach another's state; the account ID comes from AWS alone.
+ * - With keys laid out by account name, each account gets its own four statements (about a dozen
+ *   accounts fit in S3's 20 KB).
+ *
+ * - Cross-account principals are accounts (`arn:<p>:iam::<account>:root`), narrowed to the pipeline
+ *   roles by `aws:PrincipalArn`: S3 and KMS refuse a policy whose principal names a role that does not
  *   exist yet ("Invalid principal"), and the pipeline roles of the other accounts are created after
  *   the bucket (their bootstrap stacks keep their state in it).
  * - Administrators get no grant: they use the state account's own credentials for the S3 backend
@@ -22,7 +34,7 @@
  * @see https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
  */
 import { Conditions, policyDocument, PolicyDocument, policySizeProblem, Principal, PolicyStatement } from '../iam/policy';
-import { NO_WILDCARDS, RULES, ValueRule } from '../iam/rules';
+import { NO_WILDCARDS, quote, RULES, ValueRule } from '../iam/rules';
 import { STATE_KMS_ACTIONS, STATE_LIST_ACTIONS, STATE_LOCK_ACTIONS, STATE_READ_ACTIONS } from './pipeline-actions';
 import { checkResolved, LOCK_FILE_SUFFIX, PipelinePolicyContextError, s3ViaService } from './policy-context';
 import { stateKeyUseConditions } from './state-access';
@@ -49,7 +61,17 @@ export interface StateBucketPolicyInput {
   readonly accounts: readonly StateBucketAccount[];
   /** The workload paths of every account, whose roles are refused everything. @example ['/bitbucket/'] */
   readonly workloadPaths: readonly string[];
+  /**
+   * Every account's workload state key, with `${aws:PrincipalAccount}` in place of its account ID,
+   * when the keys are laid out by account ID: each account's `stateKey` must be this key with its ID.
+   * @default - keys laid out otherwise: four statements per account
+   * @example 'bitbucket-oidc/${aws:PrincipalAccount}/workload.tfstate'
+   */
+  readonly sharedStateKey?: string;
 }
+
+/** The policy variable AWS resolves to the caller's account ID. */
+export const PRINCIPAL_ACCOUNT_VARIABLE = '${aws:PrincipalAccount}';
 
 /** What the key policy of a KMS key created for the bucket is built from. */
 export interface StateKeyPolicyInput extends StateBucketPolicyInput {
@@ -100,6 +122,17 @@ const EVERYONE: Principal = { AWS: '*' };
 /** The account as a principal: any principal of it, narrowed by a condition on `aws:PrincipalArn`. */
 function accountPrincipal(partition: string, accountId: string): Principal {
   return { AWS: `arn:${partition}:iam::${accountId}:root` };
+}
+
+/** Several accounts as principals (one statement lists each account once). */
+function accountsPrincipal(partition: string, accountIds: readonly string[]): Principal {
+  const roots = accountIds.map((id) => `arn:${partition}:iam::${id}:root`);
+  return { AWS: roots.length === 1 ? roots[0] : roots };
+}
+
+/** A role's ARN with `*` for its account: the same role (path and name) in any account the principal admits. */
+function inAnyAccount(roleArn: string): string {
+  return roleArn.replace(/^(arn:[^:]+:iam::)\d{12}:/, '$1*:');
 }
 
 /** `arn:<p>:iam::*:role<path>*` for each workload path: the roles the storage refuses. */
@@ -184,19 +217,99 @@ export function pipelineStateAccessStatements(partition: string, bucket: string,
 }
 
 /**
+ * Accounts whose pipeline roles have the same paths and names, so that one set of statements, with
+ * the role ARNs matched in any of the listed accounts, grants each of them exactly its own roles.
+ */
+interface AccountGroup {
+  /** `''` for the first group, `Group2`, `Group3`... for the others (statement IDs are unique). */
+  readonly suffix: string;
+  readonly accountIds: string[];
+  readonly planRoles: string;
+  readonly deployRoles: string;
+}
+
+/** The accounts grouped by the paths and names of their pipeline roles, in the order of their first account. */
+function accountGroups(accounts: readonly StateBucketAccount[]): AccountGroup[] {
+  const groups = new Map<string, AccountGroup>();
+  for (const account of accounts) {
+    const planRoles = inAnyAccount(account.planRoleArn);
+    const deployRoles = inAnyAccount(account.deployRoleArn);
+    const key = `${planRoles} ${deployRoles}`;
+    const group = groups.get(key) ?? { suffix: groups.size === 0 ? '' : `Group${groups.size + 1}`, accountIds: [], planRoles, deployRoles };
+    group.accountIds.push(account.accountId);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * What the plan and deploy roles of a group of accounts may do in the bucket, each on its own
+ * account's keys only (`${aws:PrincipalAccount}` in `sharedStateKey`): the same four grants as
+ * `pipelineStateAccessStatements`, with the accounts listed once per statement.
+ */
+export function sharedStateAccessStatements(
+  partition: string,
+  bucket: string,
+  accounts: readonly StateBucketAccount[],
+  sharedStateKey: string,
+): PolicyStatement[] {
+  const object = `arn:${partition}:s3:::${bucket}/${sharedStateKey}`;
+  return accountGroups(accounts).flatMap(({ suffix, accountIds, planRoles, deployRoles }) => {
+    const principal = accountsPrincipal(partition, accountIds);
+    const bothRoles: Conditions = { ArnLike: { 'aws:PrincipalArn': [planRoles, deployRoles] } };
+    return [
+      resourceStatement({
+        sid: `PipelineRolesListTheirStateKey${suffix}`,
+        principal,
+        actions: STATE_LIST_ACTIONS,
+        resources: [`arn:${partition}:s3:::${bucket}`],
+        conditions: { ...bothRoles, StringEquals: { 's3:prefix': sharedStateKey } },
+      }),
+      resourceStatement({
+        sid: `PipelineRolesReadTheirState${suffix}`,
+        principal,
+        actions: STATE_READ_ACTIONS,
+        resources: [object],
+        conditions: bothRoles,
+      }),
+      resourceStatement({
+        sid: `PipelineRolesLockTheirState${suffix}`,
+        principal,
+        actions: STATE_LOCK_ACTIONS,
+        resources: [`${object}${LOCK_FILE_SUFFIX}`],
+        conditions: bothRoles,
+      }),
+      resourceStatement({
+        sid: `DeployRolesWriteTheirState${suffix}`,
+        principal,
+        actions: ['s3:PutObject'],
+        resources: [object],
+        conditions: { ArnLike: { 'aws:PrincipalArn': deployRoles } },
+      }),
+    ];
+  });
+}
+
+/**
  * The state bucket's policy. Throws `PipelinePolicyContextError` for an invalid input, and when the
- * policy exceeds S3's 20 KB quota (about 15 accounts with pipeline roles).
+ * policy exceeds S3's 20 KB quota (with `sharedStateKey`, about 140 accounts whose pipeline roles
+ * share their names; without, about 12 accounts).
  */
 export function stateBucketPolicy(input: StateBucketPolicyInput): PolicyDocument {
-  const { partition, bucket, accounts, workloadPaths } = checkInput(input);
+  const { partition, bucket, accounts, workloadPaths, sharedStateKey } = checkInput(input);
   return fits(
     'the state bucket policy',
     RESOURCE_POLICY_SIZE_LIMITS.bucketPolicy,
     policyDocument(
       denyInsecureTransportStatement(partition, bucket),
       ...(workloadPaths.length === 0 ? [] : [denyWorkloadRolesStatement(partition, bucket, workloadPaths)]),
-      ...accounts.flatMap((account) => pipelineStateAccessStatements(partition, bucket, account)),
+      ...(sharedStateKey === undefined
+        ? accounts.flatMap((account) => pipelineStateAccessStatements(partition, bucket, account))
+        : accounts.length === 0
+          ? []
+          : sharedStateAccessStatements(partition, bucket, accounts, sharedStateKey)),
     ),
+    sharedStateKey !== undefined,
   );
 }
 
@@ -212,8 +325,21 @@ export function stateBucketPolicy(input: StateBucketPolicyInput): PolicyDocument
  *   encrypts its lock file only).
  */
 export function stateKeyPolicy(input: StateKeyPolicyInput): PolicyDocument {
-  const { partition, bucket, accounts, workloadPaths, stateAccountId, region } = checkInput(input) as StateKeyPolicyInput;
+  const { partition, bucket, accounts, workloadPaths, stateAccountId, region, sharedStateKey } = checkInput(input) as StateKeyPolicyInput;
   const viaService = s3ViaService(partition, region);
+  const keyUse = (sid: string, principal: Principal, roles: string[], arnOperator: 'ArnEquals' | 'ArnLike', key: string) => {
+    const object = `arn:${partition}:s3:::${bucket}/${key}`;
+    return resourceStatement({
+      sid,
+      principal,
+      actions: STATE_KMS_ACTIONS,
+      resources: ['*'],
+      conditions: {
+        [arnOperator]: { 'aws:PrincipalArn': roles },
+        ...stateKeyUseConditions(viaService, [object, `${object}${LOCK_FILE_SUFFIX}`]),
+      },
+    });
+  };
   return fits(
     'the state key policy',
     RESOURCE_POLICY_SIZE_LIMITS.keyPolicy,
@@ -225,24 +351,37 @@ export function stateKeyPolicy(input: StateKeyPolicyInput): PolicyDocument {
         resources: ['*'],
       }),
       ...(workloadPaths.length === 0 ? [] : [denyWorkloadRoles(partition, workloadPaths, ALL_KMS_ACTIONS, ['*'])]),
-      ...accounts.map((account) => {
-        const object = `arn:${partition}:s3:::${bucket}/${account.stateKey}`;
-        return resourceStatement({
-          sid: `PipelineRolesOf${account.accountId}UseKeyForTheirState`,
-          principal: accountPrincipal(partition, account.accountId),
-          actions: STATE_KMS_ACTIONS,
-          resources: ['*'],
-          conditions: {
-            ArnEquals: { 'aws:PrincipalArn': [account.planRoleArn, account.deployRoleArn] },
-            ...stateKeyUseConditions(viaService, [object, `${object}${LOCK_FILE_SUFFIX}`]),
-          },
-        });
-      }),
+      ...(sharedStateKey === undefined
+        ? accounts.map((account) =>
+            keyUse(
+              `PipelineRolesOf${account.accountId}UseKeyForTheirState`,
+              accountPrincipal(partition, account.accountId),
+              [account.planRoleArn, account.deployRoleArn],
+              'ArnEquals',
+              account.stateKey,
+            ),
+          )
+        : accountGroups(accounts).map(({ suffix, accountIds, planRoles, deployRoles }) =>
+            keyUse(
+              `PipelineRolesUseKeyForTheirState${suffix}`,
+              accountsPrincipal(partition, accountIds),
+              [planRoles, deployRoles],
+              'ArnLike',
+              sharedStateKey,
+            ),
+          )),
     ),
+    sharedStateKey !== undefined,
   );
 }
 
 const STATE_KEY: ValueRule = { ...NO_WILDCARDS, example: 'bitbucket-oidc/staging/workload.tfstate' };
+
+const SHARED_STATE_KEY: ValueRule = {
+  test: (value) => value.split(PRINCIPAL_ACCOUNT_VARIABLE).length === 2 && NO_WILDCARDS.test(value.replace(PRINCIPAL_ACCOUNT_VARIABLE, '')),
+  rule: `hold ${PRINCIPAL_ACCOUNT_VARIABLE} once, where each account's ID goes, and no wildcard`,
+  example: `bitbucket-oidc/${PRINCIPAL_ACCOUNT_VARIABLE}/workload.tfstate`,
+};
 
 const ROLE_ARN: ValueRule = {
   test: (value) => /^arn:aws[a-z-]*:iam::\d{12}:role\/([\x21-\x7E]*\/)?[A-Za-z0-9+=,.@_-]{1,64}$/.test(value) && NO_WILDCARDS.test(value),
@@ -265,17 +404,30 @@ function checkInput<T extends StateBucketPolicyInput>(input: T): T {
     ...input.workloadPaths.flatMap((path, i) => check(`workloadPaths[${i}]`, path, RULES.rolePath, NO_WILDCARDS)),
     ...(key.stateAccountId === undefined ? [] : check('stateAccountId', key.stateAccountId, RULES.accountId)),
     ...(key.region === undefined ? [] : check('region', key.region, RULES.region)),
+    ...(input.sharedStateKey === undefined ? [] : check('sharedStateKey', input.sharedStateKey, SHARED_STATE_KEY)),
+    ...(input.sharedStateKey === undefined || !SHARED_STATE_KEY.test(input.sharedStateKey)
+      ? []
+      : input.accounts.flatMap((account, i) => {
+          const expected = input.sharedStateKey!.replace(PRINCIPAL_ACCOUNT_VARIABLE, account.accountId);
+          return account.stateKey === expected
+            ? []
+            : [
+                `accounts[${i}].stateKey: ${quote(account.stateKey)} must be sharedStateKey with the account's ID, ${quote(expected)}: the bucket policy grants each account that key only`,
+              ];
+        })),
   ];
   if (problems.length > 0) throw new PipelinePolicyContextError(problems);
   return input;
 }
 
-function fits(name: string, limit: number, document: PolicyDocument): PolicyDocument {
+function fits(name: string, limit: number, document: PolicyDocument, shared: boolean): PolicyDocument {
   const problem = policySizeProblem(
     name,
     document,
     limit,
-    `: it grants ${document.Statement.length} statements; keep the state of fewer accounts in one bucket, e.g. one bucket per group of accounts`,
+    shared
+      ? `: it grants ${document.Statement.length} statements; keep the state of fewer accounts in one bucket, e.g. one bucket per group of accounts, or give every account's pipeline roles the same names`
+      : `: it grants ${document.Statement.length} statements; lay the state keys out by account ID ("state.keyLayout": "account-id", one set of statements for every account), or keep the state of fewer accounts in one bucket`,
   );
   if (problem !== undefined) throw new PipelinePolicyContextError([problem]);
   return document;

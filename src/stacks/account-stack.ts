@@ -46,7 +46,7 @@ export class AccountStack extends TerraformStack {
     configureS3State(this, {
       bucket: config.state.bucket,
       region: config.state.region,
-      key: stateKey(config.state.keyPrefix, account, kind),
+      key: stateKey(config.state, account, kind),
       encryption: stateObjectEncryption(config.state.encryption),
     });
   }

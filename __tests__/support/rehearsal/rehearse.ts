@@ -19,7 +19,7 @@ import { homedir, tmpdir } from 'os';
 import * as path from 'path';
 import { readConfigFile } from '../../../src/config/load';
 import { lockPathFor } from '../../../src/config/lock';
-import { ResolvedAccount, ResolvedConfig, stackName } from '../../../src/config/types';
+import { ResolvedAccount, ResolvedConfig, stackName, stateKey } from '../../../src/config/types';
 import { deploymentStepsSnippet } from '../../../src/ci';
 import { buildApp } from '../../../src/stacks/app';
 import { installStubProvider, StubProvider } from '../terraform/plugin-dir';
@@ -511,7 +511,11 @@ export class Rehearsal {
   ): Promise<
     { serial: number; resources: { type: string; name: string; instances: { attributes: Record<string, unknown> }[] }[] } | undefined
   > {
-    const key = `${this.config.state.keyPrefix}/${account}/${kind}.tfstate`;
+    const key = stateKey(
+      this.config.state,
+      this.config.accounts.find((a) => a.name === account)!,
+      kind,
+    );
     const text = await this.aws.s3.emulator.read(this.config.state.bucket, key);
     return text === undefined ? undefined : JSON.parse(text);
   }
