@@ -130,11 +130,19 @@ const say = {
  * and a UUID given with a name must be the one the lock holds for that name.
  */
 export class LockNames implements NameSource {
+  /** The lock's repositories and environments by name and UUID, built on first use (lookups in time independent of the lock's size). */
+  private index?: LockIndex;
+
   /** @param lockFile the lock's path as the user would type it, for messages */
   constructor(
     private loaded: LoadedLock | undefined,
     private readonly lockFile = '<configuration>.lock.json, beside the configuration',
   ) {}
+
+  private indexed(repositories: Readonly<Record<string, LockedRepository>>): LockIndex {
+    this.index ??= lockIndex(repositories);
+    return this.index;
+  }
 
   /** Refuses a lock made for another workspace (and then resolves as if there were none). */
   workspaceUuid(check: Checker, workspace: string | undefined, configured: string | undefined): string | undefined {
@@ -162,8 +170,9 @@ export class LockNames implements NameSource {
       if (ref.uuid !== undefined) return { uuid: ref.uuid, ...(ref.name === undefined ? {} : { name: ref.name }) };
       return check.fail(join(path, 'name'), `${show(ref.name)} has no UUID: ${say.noLock(this.lockFile)}`);
     }
+    const index = this.indexed(repositories);
     if (ref.name !== undefined) {
-      const key = Object.keys(repositories).find((candidate) => candidate.toLowerCase() === ref.name!.trim().toLowerCase());
+      const key = index.repositoryByLowerName.get(ref.name.trim().toLowerCase());
       if (key === undefined) return check.fail(join(path, 'name'), say.notInLock(`repository ${show(ref.name)}`, this.lockFile));
       const uuid = normaliseUuid(repositories[key].uuid)!;
       if (ref.uuid !== undefined && ref.uuid !== uuid) {
@@ -171,7 +180,7 @@ export class LockNames implements NameSource {
       }
       return { uuid, name: key };
     }
-    const key = Object.keys(repositories).find((candidate) => normaliseUuid(repositories[candidate].uuid) === ref.uuid);
+    const key = index.repositoryByUuid.get(ref.uuid!);
     if (key === undefined) return check.fail(join(path, 'uuid'), say.notInLock(`repository ${show(bracedUuid(ref.uuid!))}`, this.lockFile));
     return { uuid: ref.uuid!, name: key };
   }
@@ -183,9 +192,11 @@ export class LockNames implements NameSource {
       if (ref.uuid !== undefined) return labelled(ref.uuid);
       return check.fail(path, `environment ${show(ref.name)} has no UUID: ${say.noLock(this.lockFile)}`);
     }
-    const locked: LockedRepository | undefined = Object.values(repositories).find((r) => normaliseUuid(r.uuid) === repository.uuid);
+    const index = this.indexed(repositories);
+    const lockedName = index.repositoryByUuid.get(repository.uuid);
     const where = `of repository ${show(repository.name ?? bracedUuid(repository.uuid))}`;
-    const environments = locked?.environments ?? {};
+    const environments = lockedName === undefined ? {} : repositories[lockedName].environments;
+    const environmentIndex = lockedName === undefined ? EMPTY_ENVIRONMENT_INDEX : index.environments.get(lockedName)!;
     const found = (name: string): NamedEnvironment => {
       const entry = environments[name];
       return {
@@ -197,9 +208,9 @@ export class LockNames implements NameSource {
     };
     if (ref.name !== undefined) {
       const wanted = ref.name.trim();
-      const key =
-        Object.keys(environments).find((candidate) => candidate === wanted) ??
-        Object.keys(environments).find((candidate) => candidate.toLowerCase() === wanted.toLowerCase());
+      const key = Object.prototype.hasOwnProperty.call(environments, wanted)
+        ? wanted
+        : environmentIndex.byLowerName.get(wanted.toLowerCase());
       if (key === undefined) return check.fail(path, say.notInLock(`environment ${show(ref.name)} ${where}`, this.lockFile));
       const environment = found(key);
       if (ref.uuid !== undefined && ref.uuid !== environment.uuid) {
@@ -210,8 +221,39 @@ export class LockNames implements NameSource {
       }
       return environment;
     }
-    const key = Object.keys(environments).find((candidate) => normaliseUuid(environments[candidate].uuid) === ref.uuid);
+    const key = environmentIndex.byUuid.get(ref.uuid!);
     if (key === undefined) return check.fail(path, say.notInLock(`environment ${show(bracedUuid(ref.uuid!))} ${where}`, this.lockFile));
     return found(key);
   }
+}
+
+/** Names by lower-case name and by UUID; the first name in the lock's order wins, as a scan would find it. */
+interface NameIndex {
+  readonly byLowerName: Map<string, string>;
+  readonly byUuid: Map<string, string>;
+}
+
+interface LockIndex {
+  readonly repositoryByLowerName: Map<string, string>;
+  readonly repositoryByUuid: Map<string, string>;
+  /** By repository name. */
+  readonly environments: Map<string, NameIndex>;
+}
+
+const EMPTY_ENVIRONMENT_INDEX: NameIndex = { byLowerName: new Map(), byUuid: new Map() };
+
+function nameIndex(entries: Readonly<Record<string, { readonly uuid: string }>>): NameIndex {
+  const index: NameIndex = { byLowerName: new Map(), byUuid: new Map() };
+  for (const [name, { uuid }] of Object.entries(entries)) {
+    if (!index.byLowerName.has(name.toLowerCase())) index.byLowerName.set(name.toLowerCase(), name);
+    const normal = normaliseUuid(uuid);
+    if (normal !== undefined && !index.byUuid.has(normal)) index.byUuid.set(normal, name);
+  }
+  return index;
+}
+
+function lockIndex(repositories: Readonly<Record<string, LockedRepository>>): LockIndex {
+  const { byLowerName, byUuid } = nameIndex(repositories);
+  const environments = new Map(Object.entries(repositories).map(([name, repository]) => [name, nameIndex(repository.environments)]));
+  return { repositoryByLowerName: byLowerName, repositoryByUuid: byUuid, environments };
 }
