@@ -20,7 +20,9 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { parse as parseHcl } from '@cdktf/hcl2json';
 import { main, synthesize, SynthOptions } from '../src/cli/synth';
-import { exampleConfig, ROOT } from './support/synth';
+import { skipTokenCreationStacks } from '../src/stacks/creation-stacks';
+import { generateConfig } from './support/generate-config';
+import { exampleConfig, ROOT, synthesizeStacks } from './support/synth';
 import { hermeticEnv } from './support/hermetic-env';
 
 let work: string;
@@ -353,4 +355,52 @@ describe('HCL output (cdktf synth --hcl, the exit ramp to plain Terraform)', () 
 
 it('the bundled example is the file README and synth name', () => {
   expect(existsSync(path.join(ROOT, 'config', 'example.json'))).toBe(true);
+});
+
+describe("cdktf's token creation stacks, which npm run synth does not record", () => {
+  // cdktf's private module (src/stacks/creation-stacks.ts says why the synth replaces it).
+  const recorder = require('cdktf/lib/tokens/private/stack-trace') as { captureStackTrace: () => string[] };
+
+  it('records nothing while skipped, and the whole stack again once restored', () => {
+    const restore = skipTokenCreationStacks();
+    try {
+      expect(recorder.captureStackTrace()).toEqual([]);
+    } finally {
+      restore();
+    }
+    expect(recorder.captureStackTrace().length).toBeGreaterThan(0);
+  });
+
+  it('changes nothing in the synthesized stacks', () => {
+    const config = generateConfig({ roles: 40, accounts: 4, pipeline: true, allowAllEvery: 10 });
+    const recorded = synthesizeStacks(config);
+    const restore = skipTokenCreationStacks();
+    let skipped: Record<string, string>;
+    try {
+      skipped = synthesizeStacks(config);
+    } finally {
+      restore();
+    }
+    expect(Object.keys(skipped)).toHaveLength(4);
+    expect(skipped).toEqual(recorded);
+  });
+
+  it('is what main() does unless DEBUG is set, and main() restores the recorder after', () => {
+    const seen: number[] = [];
+    const spy = jest.spyOn(recorder, 'captureStackTrace');
+    const outdir = mkdtempSync(path.join(tmpdir(), 'creation-stacks-'));
+    try {
+      for (const DEBUG of [undefined, '1']) {
+        spy.mockClear();
+        const env = hermeticEnv({ ...(DEBUG === undefined ? {} : { DEBUG }) });
+        expect(main({ env, cwd: ROOT, outdir, stdout: () => undefined, stderr: () => undefined })).toBe(0);
+        seen.push(spy.mock.calls.length);
+      }
+    } finally {
+      spy.mockRestore();
+      rmSync(outdir, { recursive: true, force: true });
+    }
+    expect(seen[0]).toBe(0);
+    expect(seen[1]).toBeGreaterThan(10);
+  });
 });

@@ -8,6 +8,7 @@
 import { readdirSync, rmSync, statSync } from 'fs';
 import * as path from 'path';
 import { buildApp } from '../stacks/app';
+import { skipTokenCreationStacks } from '../stacks/creation-stacks';
 import { copyLockFileIntoStacks } from '../stacks/lock-file';
 import { stackName } from '../config/types';
 import { CONFIG_ENV_VAR, loadConfig } from '../config/load';
@@ -117,10 +118,11 @@ export function synthesize(options: SynthOptions = {}): number {
 export function main(options: SynthOptions = {}): number {
   const env = options.env ?? process.env;
   const { err } = streams(options);
+  const debug = env.DEBUG !== undefined && !['', '0', 'false'].includes(env.DEBUG);
+  const restore = debug ? () => undefined : skipTokenCreationStacks();
   try {
     return synthesize(options);
   } catch (error) {
-    const debug = env.DEBUG !== undefined && !['', '0', 'false'].includes(env.DEBUG);
     const { name, message: text, stack } = (typeof error === 'object' && error !== null ? error : {}) as Partial<Error>;
     const message = typeof text === 'string' ? `${name ?? 'Error'}: ${text}` : String(error);
     const [first, ...more] = message.split('\n').filter((line) => line.trim() !== '');
@@ -128,6 +130,8 @@ export function main(options: SynthOptions = {}): number {
     if (debug) err(typeof stack === 'string' ? stack : message);
     err(`This is a bug, please report it${debug ? ' with the output above' : ' with the output of the same command run with DEBUG=1'}.`);
     return 1;
+  } finally {
+    restore();
   }
 }
 
