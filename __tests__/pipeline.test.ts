@@ -33,7 +33,7 @@ const document = parseDocument(text, { merge: true });
 const pipeline = document.toJS() as {
   image: string;
   definitions: { caches: Record<string, string | { key?: { files: string[] }; path: string }> };
-  pipelines: { 'pull-requests': Record<string, Item[]>; branches: Record<string, Item[]> };
+  pipelines: { 'pull-requests': Record<string, Item[]>; branches: Record<string, Item[]>; custom: Record<string, Item[]> };
 };
 
 /** Every step of a pipeline, in order (parallel groups and stages flattened). */
@@ -49,7 +49,8 @@ function stepsOf(items: Item[]): Step[] {
 
 const pullRequest = stepsOf(pipeline.pipelines['pull-requests']['**']);
 const main = stepsOf(pipeline.pipelines.branches.main);
-const allSteps = [...pullRequest, ...main];
+const custom = Object.values(pipeline.pipelines.custom).flatMap(stepsOf);
+const allSteps = [...pullRequest, ...main, ...custom];
 const script = (step: Step): string => (step.script ?? []).join('\n');
 const runsTerraform = (step: Step): boolean => /terraform/.test(script(step).replace(/install-terraform\.sh/g, ''));
 
@@ -136,6 +137,20 @@ describe('bitbucket-pipelines.yml', () => {
         'scripts/terraform-oidc.sh apply "${DEPLOY_ROLE_NAME:-bitbucket-deploy}" "${OIDC_ACCOUNT:-$BITBUCKET_DEPLOYMENT_ENVIRONMENT}"',
       );
     }
+  });
+
+  it('checks every account for drift in the custom pipeline drift-check: a synth without token or tests, then the read-only plan role, keeping nothing', () => {
+    const [synth, drift, ...more] = stepsOf(pipeline.pipelines.custom['drift-check']);
+
+    expect(more).toEqual([]);
+    expect(synth.oidc).toBeUndefined();
+    expect(synth.script).toEqual(['npm ci', 'npm run synth', 'npm run build:explain', 'npm run build:plan-changes']);
+    expect(synth.artifacts).toEqual(['cdktf.out/**', 'dist/explain.js', 'dist/plan-changes.js']);
+    expect(drift).toMatchObject({ oidc: true });
+    expect([drift.deployment, drift.artifacts, drift.trigger]).toEqual([undefined, undefined, undefined]);
+    expect(script(drift)).toContain('scripts/terraform-oidc.sh drift "${PLAN_ROLE_NAME:-bitbucket-plan}"');
+    // OIDC only: no Bitbucket credentials.
+    expect(JSON.stringify([synth, drift])).not.toMatch(/BITBUCKET_(EMAIL|API_TOKEN|ACCESS_TOKEN)/);
   });
 
   it("caches npm's download cache keyed on the lockfile in the step that installs", () => {

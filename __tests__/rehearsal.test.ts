@@ -6,14 +6,24 @@
  * run itself); `npm run rehearse` runs it exactly as written, and `.ci/run` runs that.
  *
  * The scenarios share one rehearsal, in order: first deploy, the pull-request pipeline, the main
- * pipeline's test and plan steps, then its deployment steps started by hand (refused ones first).
+ * pipeline's test and plan steps, then its deployment steps started by hand (refused ones first), then
+ * the custom pipelines.
  */
 import { existsSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { stackName, stateKey } from '../src/config/types';
 import { startBitbucketApiDouble } from './support/bitbucket-api-double';
 import { exampleWorld } from './support/example-world';
-import { AdminCommand, CHECK_NAMES, PipelineRun, PULL_REQUEST, PUSH_TO_MAIN, Rehearsal, tail } from './support/rehearsal/rehearse';
+import {
+  AdminCommand,
+  CHECK_NAMES,
+  DRIFT_CHECK,
+  PipelineRun,
+  PULL_REQUEST,
+  PUSH_TO_MAIN,
+  Rehearsal,
+  tail,
+} from './support/rehearsal/rehearse';
 import { StepResult } from './support/rehearsal/runner';
 import { exampleConfig, ROOT } from './support/synth';
 import { describeWithTerraform } from './support/terraform/terraform-cli';
@@ -202,6 +212,92 @@ describeWithTerraform(
           expect(rehearsal.aws.world.roles.get(arn)?.assumeRolePolicy).toEqual(role.trustPolicy);
         }
       }
+    });
+
+    it("checks every account for drift with its plan role in the drift-check pipeline: none after the deployments, then one line naming each resource changed behind Terraform's back", async () => {
+      // Given every account deployed: the scenarios above deployed them; run alone (-t drift), this deploys them.
+      for (const account of accounts()) {
+        if ((await rehearsal.state(account.name, 'workload')) === undefined) {
+          expect(outcome(await rehearsal.step(main, rehearsal.deploymentStep(account.name)))).toMatchObject({ passed: true });
+        }
+      }
+      const states = await Promise.all(accounts().map((a) => rehearsal.state(a.name, 'workload')));
+      const from = rehearsal.aws.stsLog.length;
+      const clean = await rehearsal.pipeline(DRIFT_CHECK);
+      const drift = clean.results[1].step;
+
+      /** The role record of an account's first workload role, as IAM holds it. */
+      const roleRecord = (name: string) => {
+        const account = rehearsal.account(name);
+        const role = account.roles[0];
+        return rehearsal.aws.world.roles.get(`arn:${account.partition}:iam::${account.accountId}:role${role.path}${role.name}`)!;
+      };
+      /** The drift check's line for the resource of the account's workload state with these attributes. */
+      const changedOutside = (account: string, type: string, attributes: Record<string, string>) => {
+        const state = states[accounts().findIndex((a) => a.name === account)]!;
+        const found = state.resources.find(
+          (r) => r.type === type && Object.entries(attributes).every(([key, value]) => r.instances[0].attributes[key] === value),
+        );
+        return `drift: ${stackName({ name: account }, 'workload')}: ${type}.${found?.name}: update (changed outside Terraform)`;
+      };
+
+      // Behind Terraform's back, as in the console: staging's role trusts one more principal, production's inline policy grows.
+      const stagingRole = roleRecord('staging');
+      const trust = stagingRole.assumeRolePolicy;
+      stagingRole.assumeRolePolicy = {
+        ...trust,
+        Statement: [
+          ...trust.Statement,
+          { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::999988887777:root' }, Action: 'sts:AssumeRole' },
+        ],
+      };
+      const productionRole = roleRecord('production');
+      const [policyName, policy] = [...productionRole.inlinePolicies][0];
+      productionRole.inlinePolicies.set(policyName, {
+        ...policy,
+        Statement: [...policy.Statement, { Effect: 'Allow', Action: 's3:*', Resource: '*' }],
+      });
+      let drifted: StepResult;
+      try {
+        drifted = await rehearsal.step(clean, drift);
+      } finally {
+        stagingRole.assumeRolePolicy = trust;
+        productionRole.inlinePolicies.set(policyName, policy);
+      }
+      const refused = await rehearsal.step(clean, drift, { variables: { PLAN_ROLE_NAME: rehearsal.config.pipeline!.deployRoleName } });
+
+      expect(clean.results.map(outcome)).toEqual(clean.results.map((r) => ({ ...outcome(r), passed: true })));
+      expect(tail(clean.results[1].log, 1)).toBe(
+        `== checked ${accounts().length} account(s) for drift: every workload stack matches its configuration`,
+      );
+      // The YAML's own script lines ran, in order (the runner echoes each as `+ <line>`).
+      for (const result of [clean.results[1], drifted]) {
+        const at = drift.script.map((line) => result.log.indexOf(`+ ${line}\n`));
+        expect(at.every((position, i) => position >= 0 && position > (at[i - 1] ?? -1))).toBe(true);
+      }
+      expect(outcome(drifted)).toMatchObject({ passed: false });
+      expect(drifted.exitCode).toBe(3);
+      // Accounts in the order of their stacks (production, then staging).
+      expect(drifted.log.match(/^drift: bitbucket-oidc-.*$/gm)).toEqual([
+        changedOutside('production', 'aws_iam_role_policy', { role: productionRole.name, name: policyName }),
+        changedOutside('staging', 'aws_iam_role', { name: stagingRole.name }),
+      ]);
+      // An account that cannot be checked fails the step as an error, not as drift.
+      expect(refused.exitCode).toBe(1);
+      expect(refused.log).toContain(
+        `error: the drift check failed for ${accounts().length} of ${accounts().length} accounts, which were not checked`,
+      );
+      expect(refused.log).not.toMatch(/^drift:/m);
+      // Read-only: only the plan roles were assumed, and no state changed.
+      const planRoles = new Set(accounts().map((a) => `${roleArn(a.name, 'plan')} OK`));
+      expect(
+        new Set(
+          assumed(from)
+            .filter((e) => e.code === 'OK')
+            .map((e) => `${e.roleArn} ${e.code}`),
+        ),
+      ).toEqual(planRoles);
+      expect(await Promise.all(accounts().map((a) => rehearsal.state(a.name, 'workload')))).toEqual(states);
     });
 
     it('refuses the plan role writing its state: S3 answers AccessDenied and the state stays as it was', async () => {

@@ -9,7 +9,10 @@
 #             (plans/<stack>.digest: dist/plan-digest.js over `terraform show -json`, piped, never
 #             written); every account is planned, and the failures are listed at the end;
 #      apply: plans again to a file, and applies exactly that file when its digest equals the
-#             reviewed plans/<stack>.digest; otherwise it refuses, printing its plan and both digests.
+#             reviewed plans/<stack>.digest; otherwise it refuses, printing its plan and both digests;
+#      drift: terraform plan -detailed-exitcode, read-only (the plan role; nothing is kept): every
+#             account is checked, and each change found is listed at the end, one line per resource
+#             (dist/plan-changes.js over `terraform show -json`, piped, never written).
 # Terraform's AWS provider and S3 backend read AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE.
 #
 # Usage (in a Bitbucket Pipelines step with "oidc: true", after `npm run synth`,
@@ -17,19 +20,21 @@
 # artifacts; the deploy step also needs the plan step's plans/):
 #   scripts/terraform-oidc.sh plan  <role-name> [account...]   # default: every stack in cdktf.out/stacks
 #   scripts/terraform-oidc.sh apply <role-name> <account>
+#   scripts/terraform-oidc.sh drift <role-name> [account...]   # the drift check: needs dist/plan-changes.js
 # Environment: BITBUCKET_STEP_OIDC_TOKEN (set by Bitbucket), BITBUCKET_OIDC_CONFIG (the config file),
 # EXPLAIN_JS (the bundled doctor, default dist/explain.js), PLAN_DIGEST_JS (default
-# dist/plan-digest.js), TERRAFORM (default terraform).
-# Exit codes: 0 done; 1 an account failed (plan: any of them) or the deploy step refused; 2 bad usage
-# or missing inputs (nothing was run).
+# dist/plan-digest.js), PLAN_CHANGES_JS (default dist/plan-changes.js), TERRAFORM (default terraform).
+# Exit codes: 0 done (drift: no account has changes); 1 an account failed (plan, drift: any of them)
+# or the deploy step refused; 2 bad usage or missing inputs (nothing was run); 3 drift: every account
+# was checked, and some have changes.
 set -euo pipefail
 
-usage="usage: $0 plan <role-name> [account...] | $0 apply <role-name> <account>"
+usage="usage: $0 plan <role-name> [account...] | $0 apply <role-name> <account> | $0 drift <role-name> [account...]"
 mode="${1:-}"
 role="${2:-}"
 case "$mode" in
-  plan | apply) ;;
-  *) echo "error: the first argument must be plan or apply, and it is \"$mode\"; $usage" >&2; exit 2 ;;
+  plan | apply | drift) ;;
+  *) echo "error: the first argument must be plan, apply or drift, and it is \"$mode\"; $usage" >&2; exit 2 ;;
 esac
 [ -n "$role" ] || { echo "error: the role name is missing; $usage" >&2; exit 2; }
 shift 2
@@ -49,12 +54,17 @@ fi
 
 explain_js="${EXPLAIN_JS:-dist/explain.js}"
 digest_js="${PLAN_DIGEST_JS:-dist/plan-digest.js}"
+changes_js="${PLAN_CHANGES_JS:-dist/plan-changes.js}"
 terraform="${TERRAFORM:-terraform}"
 stacks_dir="cdktf.out/stacks"
 stack_prefix="bitbucket-oidc-" # stackName() in src/config/types.ts: bitbucket-oidc-<account>-<bootstrap|workload>
 stack_suffix="-workload"     # the pipeline plans and applies workload stacks only (bootstrap: an administrator)
 [ -f "$explain_js" ] || { echo "error: $explain_js is missing: run npm run build:explain first (or keep dist/ as an artifact)" >&2; exit 2; }
-[ -f "$digest_js" ] || { echo "error: $digest_js is missing: run npm run build:plan-digest first (or keep dist/ as an artifact)" >&2; exit 2; }
+if [ "$mode" = drift ]; then
+  [ -f "$changes_js" ] || { echo "error: $changes_js is missing: run npm run build:plan-changes first (or keep dist/ as an artifact)" >&2; exit 2; }
+else
+  [ -f "$digest_js" ] || { echo "error: $digest_js is missing: run npm run build:plan-digest first (or keep dist/ as an artifact)" >&2; exit 2; }
+fi
 [ -d "$stacks_dir" ] || { echo "error: $stacks_dir is missing: run npm run synth first (or keep cdktf.out/ as an artifact)" >&2; exit 2; }
 
 accounts=("$@")
@@ -153,7 +163,31 @@ apply_account() { # <account> <stack> <dir>
   "$terraform" -chdir="$3" apply -input=false -no-color -lock-timeout=5m "$planfile"
 }
 
+# The drift check of one account: its changes, if any, go to $private_dir/<stack>.changes (written whole).
+drift_account() { # <account> <stack> <dir>
+  local planfile="$private_dir/$2.tfplan" status=0
+  prepare "$@"
+  stage "terraform plan"
+  # -detailed-exitcode: 0 no changes, 1 an error, 2 changes.
+  "$terraform" -chdir="$3" plan -input=false -no-color -lock-timeout=5m -detailed-exitcode -out="$planfile" || status=$?
+  if [ "$status" -eq 0 ]; then
+    echo "== $2: no changes: the account matches its configuration"
+    return 0
+  fi
+  [ "$status" -eq 2 ] || exit "$status"
+  stage "terraform show"
+  "$terraform" -chdir="$3" show -json "$planfile" | node "$changes_js" > "$private_dir/$2.lines"
+  if [ ! -s "$private_dir/$2.lines" ]; then
+    echo "Terraform found changes (plan -detailed-exitcode exited 2) that are neither a resource's nor an output's: read the plan above" > "$private_dir/$2.lines"
+  fi
+  mv "$private_dir/$2.lines" "$private_dir/$2.changes"
+  echo "== $2: CHANGES FOUND: $(wc -l < "$private_dir/$2.changes") (listed at the end)"
+}
+
 failures=()
+drifted=()
+going_on="planning"
+if [ "$mode" = drift ]; then going_on="checking"; fi
 for account in "${accounts[@]}"; do
   stack="$stack_prefix$account$stack_suffix"
   # Each account in a subshell with errexit: its first failing command ends that account only.
@@ -165,14 +199,29 @@ for account in "${accounts[@]}"; do
   if [ "$status" -ne 0 ]; then
     [ "$mode" = apply ] && exit "$status"
     failures+=("$account ($(cat "$stage_file") failed, exit $status)")
-    echo "== $stack: FAILED at $(cat "$stage_file") (exit $status); planning the other accounts" >&2
+    echo "== $stack: FAILED at $(cat "$stage_file") (exit $status); $going_on the other accounts" >&2
+  elif [ -f "$private_dir/$stack.changes" ]; then
+    drifted+=("$stack")
   fi
 done
 
+if [ "${#drifted[@]}" -gt 0 ]; then
+  echo "drift: ${#drifted[@]} of ${#accounts[@]} accounts differ from their configuration, one line per change (the plans are above; what to do: docs/pipeline.md#drift-checks):"
+  for stack in "${drifted[@]}"; do sed "s/^/drift: $stack: /" "$private_dir/$stack.changes"; done
+fi
+
 if [ "${#failures[@]}" -gt 0 ]; then
   list="$(printf '%s; ' "${failures[@]}")"
-  echo "error: the plan failed for ${#failures[@]} of ${#accounts[@]} accounts: ${list%; }. Their output is above, under == bitbucket-oidc-<account>-workload; the other accounts' plans are in $plans_dir/" >&2
+  if [ "$mode" = drift ]; then
+    echo "error: the drift check failed for ${#failures[@]} of ${#accounts[@]} accounts, which were not checked: ${list%; }. Their output is above, under == bitbucket-oidc-<account>-workload" >&2
+  else
+    echo "error: the plan failed for ${#failures[@]} of ${#accounts[@]} accounts: ${list%; }. Their output is above, under == bitbucket-oidc-<account>-workload; the other accounts' plans are in $plans_dir/" >&2
+  fi
   exit 1
+fi
+if [ "$mode" = drift ]; then
+  [ "${#drifted[@]}" -eq 0 ] || exit 3
+  echo "== checked ${#accounts[@]} account(s) for drift: every workload stack matches its configuration"
 fi
 if [ "$mode" = plan ]; then
   echo "== planned ${#accounts[@]} account(s): review $plans_dir/<stack>.txt, then run the account's deployment step, which applies that plan only if it is still the same"

@@ -1,13 +1,14 @@
 /**
  * Test support for `scripts/terraform-oidc.sh`: a working folder laid out as a pipeline step finds it
- * (synthesized-looking stacks, the bundled doctor and plan digest), a stand-in `terraform`, and a run
- * of the script with a step's environment.
+ * (synthesized-looking stacks, the bundled doctor, plan digest and plan changes), a stand-in
+ * `terraform`, and a run of the script with a step's environment.
  *
  * The stand-in logs every call (role, session, token file, token, arguments) to `terraform.log`. Its
  * "infrastructure" is one file per stack, `world/<stack>.json`: the JSON `terraform show -json`
  * prints for a plan made now. `plan -out=<file>` copies it into the plan file, so a plan made before
  * the world changed keeps the old changes, as a real saved plan does. `world/<stack>.fail` makes that
- * stack's plan fail.
+ * stack's plan fail. `plan -detailed-exitcode` exits 2 when that JSON has a change (an action other
+ * than `no-op`), as Terraform does.
  */
 import { spawnSync, SpawnSyncReturns } from 'child_process';
 import { buildSync } from 'esbuild';
@@ -82,22 +83,13 @@ export const EXAMPLE_ACCOUNTS = ['staging', 'production'] as const;
 /** Makes a working folder: stacks of the example's accounts, the bundles, the stand-in terraform. */
 export function scriptWorld(prefix: string): ScriptWorld {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  const explainJs = path.join(dir, 'dist', 'explain.js');
-  const digestJs = path.join(dir, 'dist', 'plan-digest.js');
+  // The bundles the pipeline builds (npm run build:explain, build:plan-digest, build:plan-changes), in one build.
   buildSync({
-    entryPoints: [path.join(ROOT, 'src/cli/explain.ts')],
+    entryPoints: ['explain', 'plan-digest', 'plan-changes'].map((name) => path.join(ROOT, 'src', 'cli', `${name}.ts`)),
     bundle: true,
     platform: 'node',
     target: 'node20',
-    outfile: explainJs,
-    logLevel: 'warning',
-  });
-  buildSync({
-    entryPoints: [path.join(ROOT, 'src', 'cli', 'plan-digest.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    outfile: digestJs,
+    outdir: path.join(dir, 'dist'),
     logLevel: 'warning',
   });
   mkdirSync(path.join(dir, 'world'));

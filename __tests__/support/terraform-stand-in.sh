@@ -9,8 +9,11 @@ case "$command" in
   init) echo "Terraform has been successfully initialized!" ;;
   plan)
     if [ -e "$here/world/$stack.fail" ]; then echo "Error: reading the state of $stack: AccessDenied" >&2; exit 1; fi
-    for arg in "$@"; do case "$arg" in -out=*) cp "$here/world/$stack.json" "${arg#-out=}" ;; esac; done
-    echo "Plan: 1 to add, 0 to change, 0 to destroy." ;;
+    detailed=false
+    for arg in "$@"; do case "$arg" in -out=*) cp "$here/world/$stack.json" "${arg#-out=}" ;; -detailed-exitcode) detailed=true ;; esac; done
+    echo "Plan: 1 to add, 0 to change, 0 to destroy."
+    # -detailed-exitcode: 2 when the plan has a change (an action other than no-op).
+    if [ "$detailed" = true ] && grep -Eq '"actions":\["(create|update|delete|read)' "$here/world/$stack.json"; then exit 2; fi ;;
   show)
     if [ "$3" = -json ]; then
       cat "$file"

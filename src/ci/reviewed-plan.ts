@@ -73,16 +73,7 @@ export function reviewedChanges(plan: unknown, source: string): ReviewedChanges 
       `${source} is ${what}: it must be the output of terraform show -json <planfile>, an object with "format_version" and "planned_values"`,
     );
   }
-  const resources = plan.resource_changes ?? [];
-  if (!Array.isArray(resources)) {
-    throw new PlanDigestError(`${source}: "resource_changes" must be a list, and it is ${JSON.stringify(resources).slice(0, 60)}`);
-  }
-  const resource_changes = resources.map((entry: unknown, index): ReviewedResourceChange => {
-    if (!isObject(entry) || typeof entry.address !== 'string' || !isObject(entry.change)) {
-      throw new PlanDigestError(
-        `${source}: resource_changes[${index}] must be an object with "address" (a string) and "change" (an object)`,
-      );
-    }
+  const resource_changes = resourceChangeEntries(plan, 'resource_changes', source).map((entry): ReviewedResourceChange => {
     const { change } = entry;
     return {
       address: entry.address,
@@ -114,6 +105,31 @@ export function reviewedChanges(plan: unknown, source: string): ReviewedChanges 
   return { resource_changes, output_changes };
 }
 
+/** One entry of a plan's list of resource instances (`resource_changes`, `resource_drift`), as Terraform writes it. */
+export type PlanResourceEntry = Record<string, unknown> & { readonly address: string; readonly change: Record<string, unknown> };
+
+/**
+ * The entries of one of a saved plan's lists of resource instances: `resource_changes` (what the plan
+ * does) or `resource_drift` (what changed outside Terraform since the last apply). Absent means none.
+ * Throws `PlanDigestError` when the list or one of its entries has another shape.
+ */
+export function resourceChangeEntries(
+  plan: Record<string, unknown>,
+  list: 'resource_changes' | 'resource_drift',
+  source: string,
+): PlanResourceEntry[] {
+  const entries = plan[list] ?? [];
+  if (!Array.isArray(entries)) {
+    throw new PlanDigestError(`${source}: "${list}" must be a list, and it is ${JSON.stringify(entries).slice(0, 60)}`);
+  }
+  return entries.map((entry: unknown, index) => {
+    if (!isObject(entry) || typeof entry.address !== 'string' || !isObject(entry.change)) {
+      throw new PlanDigestError(`${source}: ${list}[${index}] must be an object with "address" (a string) and "change" (an object)`);
+    }
+    return entry as PlanResourceEntry;
+  });
+}
+
 /** Code-unit order, the same on every machine (not the locale's). */
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -132,16 +148,19 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** The digest of a plan given as the text of `terraform show -json <planfile>`. */
-export function planDigest(showJson: string, source = 'the plan JSON'): string {
-  let plan: unknown;
+/** The text of `terraform show -json <planfile>`, parsed; throws `PlanDigestError` when it is not JSON. */
+export function parsePlanJson(showJson: string, source: string): unknown {
   try {
-    plan = JSON.parse(showJson);
+    return JSON.parse(showJson);
   } catch (error) {
     const reason = showJson.trim() === '' ? 'it is empty' : (error as Error).message;
     throw new PlanDigestError(`${source} is not JSON (${reason}): it must be the output of terraform show -json <planfile>`);
   }
-  return digestOf(reviewedChanges(plan, source));
+}
+
+/** The digest of a plan given as the text of `terraform show -json <planfile>`. */
+export function planDigest(showJson: string, source = 'the plan JSON'): string {
+  return digestOf(reviewedChanges(parsePlanJson(showJson, source), source));
 }
 
 /** The digest of changes already extracted. */

@@ -42,6 +42,8 @@ export const PULL_REQUEST: PipelineTrigger = { pullRequest: { source: FEATURE_BR
 export const PUSH_TO_MAIN: PipelineTrigger = { branch: MAIN_BRANCH };
 /** The custom pipeline that checks the lock file against Bitbucket, run on main. */
 export const CHECK_NAMES: PipelineTrigger = { custom: 'check-names', branch: MAIN_BRANCH };
+/** The custom pipeline that checks every account's workload stack for drift, run on main. */
+export const DRIFT_CHECK: PipelineTrigger = { custom: 'drift-check', branch: MAIN_BRANCH };
 
 /** The Terraform version scripts/install-terraform.sh pins (the archive is served under it). */
 const TERRAFORM_VERSION_LINE = /^TERRAFORM_VERSION="([^"]+)"$/m;
